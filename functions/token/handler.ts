@@ -1,0 +1,32 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { Broker } from "../../lib/broker.ts";
+import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
+import type { HttpResponse } from "../../lib/http/responses.ts";
+import { handleApiRequest } from "../../lib/http/token-api.ts";
+import { logger } from "../../lib/observability/logger.ts";
+import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+
+/** Builds the token function around a broker; `handler` below uses the one configured by the environment. */
+export function createTokenHandler(getBroker: () => Broker) {
+  return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(problemResponses())
+    .handler(async (event) => {
+      const response = await handleApiRequest(getBroker(), {
+        routeKey: event.routeKey as never,
+        method: event.requestContext.http.method,
+        path: event.requestContext.http.path,
+        headers: event.headers ?? {},
+        ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
+        ...(event.body !== undefined
+          ? { body: event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body }
+          : {}),
+      });
+      logger.info("request served", { routeKey: event.routeKey, status: response.statusCode });
+      return response;
+    });
+}
+
+export const handler = createTokenHandler(brokerFromEnv);

@@ -1,0 +1,25 @@
+import type { TokenSet } from "../schemes/scheme.ts";
+
+/** How the broker judges a cached token and gets a new one; the cache decides when to call what. */
+export interface RefreshPolicy {
+  /** Servable without refreshing (outside the skew, same secret version). */
+  isFresh(tokens: TokenSet): boolean;
+  /** Still servable if refreshing fails (not yet expired, same secret version). */
+  isUsable(tokens: TokenSet): boolean;
+  /** Obtains a new token; `current` is the cached token (for its refresh token), if any. */
+  refresh(current: TokenSet | undefined): Promise<TokenSet>;
+}
+
+export interface CachedTokens {
+  tokens: TokenSet;
+  /** Where the answer came from: a cache level, or a fresh upstream call. */
+  source: "memory" | "shared" | "upstream";
+}
+
+/**
+ * A token cache with single-flight refresh. Implementations: in-process (MemoryTokenCache) and,
+ * shared across instances, DynamoDB behind it. Never returns a token `policy.isUsable` rejects.
+ */
+export interface TokenCache {
+  get(key: string, policy: RefreshPolicy): Promise<CachedTokens>;
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { PRESETS } from "../presets/registry.ts";
+import { SCHEMES } from "../schemes/registry.ts";
+
+type SchemeConfig = z.output<(typeof SCHEMES)[number]["schema"]>;
+
+/** A validated connection: its generic scheme config, plus the preset it came from, if any. */
+export type ConnectionConfig = SchemeConfig & { name: string; preset?: string };
+
+export interface BrokerConfig {
+  readonly connections: ReadonlyMap<string, ConnectionConfig>;
+}
+
+/** Connection names appear in URLs and resource names: keep them boring. */
+export const CONNECTION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+const fileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  connections: z.record(
+    z.string().regex(CONNECTION_NAME, "connection names are 1-64 chars of a-z, 0-9 and inner dashes"),
+    z.looseObject({}),
+  ),
+});
+
+interface Issue {
+  path: string;
+  message: string;
+}
+
+function issuesOf(error: z.ZodError, prefix: (string | number)[], note = ""): Issue[] {
+  return error.issues.map((issue) => ({
+    path: formatPath([...prefix, ...(issue.path as (string | number)[])]),
+    message: note + issue.message,
+  }));
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+const schemeByName = new Map<string, (typeof SCHEMES)[number]>(SCHEMES.map((s) => [s.name, s]));
+const presetByName = new Map<string, (typeof PRESETS)[number]>(PRESETS.map((p) => [p.name, p]));
+
+function parseConnection(name: string, raw: Record<string, unknown>, issues: Issue[]): ConnectionConfig | undefined {
+  const at = ["connections", name];
+  let input: Record<string, unknown> = raw;
+  let presetName: string | undefined;
+  if ("preset" in raw) {
+    if ("scheme" in raw) {
+      issues.push({ path: formatPath(at), message: "set either preset or scheme, not both" });
+      return undefined;
+    }
+    const preset = presetByName.get(String(raw.preset));
+    if (!preset) {
+      issues.push({ path: formatPath([...at, "preset"]), message: `unknown preset; known: ${[...presetByName.keys()].join(", ")}` });
+      return undefined;
+    }
+    const options = preset.schema.safeParse(raw);
+    if (!options.success) {
+      issues.push(...issuesOf(options.error, at));
+      return undefined;
+    }
+    presetName = preset.name;
+    input = (preset.expand as (o: unknown) => Record<string, unknown>)(options.data);
+  }
+  const scheme = schemeByName.get(String(input.scheme));
+  if (!scheme) {
+    issues.push({
+      path: formatPath([...at, "scheme"]),
+      message: `expected "preset" or "scheme"; schemes: ${[...schemeByName.keys()].join(", ")}; presets: ${[...presetByName.keys()].join(", ")}`,
+    });
+    return undefined;
+  }
+  const parsed = scheme.schema.safeParse(input);
+  if (!parsed.success) {
+    issues.push(...issuesOf(parsed.error, at, presetName ? `(from preset ${presetName}) ` : ""));
+    return undefined;
+  }
+  return { ...(parsed.data as SchemeConfig), name, ...(presetName ? { preset: presetName } : {}) };
+}
+
+/** Validates a config object. Throws ConfigError listing every bad field with its path. */
+export function parseConfig(input: unknown, source = "config"): BrokerConfig {
+  const file = fileSchema.safeParse(input);
+  if (!file.success) throw new ConfigError(source, issuesOf(file.error, []));
+  const issues: Issue[] = [];
+  const connections = new Map<string, ConnectionConfig>();
+  for (const [name, raw] of Object.entries(file.data.connections)) {
+    const connection = parseConnection(name, raw, issues);
+    if (connection) connections.set(name, connection);
+  }
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return { connections };
+}
+
+/** Reads and validates a JSON config file (synchronously: it runs once, at init or synth). */
+export function loadConfigFile(path: string): BrokerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, [{ path: "", message: `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})` }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [{ path: "", message: `not valid JSON: ${(error as Error).message}` }]);
+  }
+  return parseConfig(json, path);
+}

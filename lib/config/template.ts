@@ -1,0 +1,86 @@
+import { z } from "zod";
+
+/**
+ * `{{name}}` placeholders in config strings. A string that is exactly one placeholder renders to
+ * the raw value; otherwise values are interpolated as text. Which names a template may use is
+ * fixed per place in the config and checked at load, so a typo fails there, not at request time.
+ */
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
+
+export interface RenderVars {
+  secret?: Readonly<Record<string, string>>;
+  [name: string]: string | Readonly<Record<string, string>> | undefined;
+}
+
+/** Thrown when a placeholder has no value at render time; callers map it to their own error. */
+export class MissingTemplateValueError extends Error {
+  override name = "MissingTemplateValueError";
+  readonly placeholder: string;
+  constructor(placeholder: string) {
+    super(`No value for {{${placeholder}}}.`);
+    this.placeholder = placeholder;
+  }
+}
+
+export function placeholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+function lookup(name: string, vars: RenderVars): string {
+  const value = name.startsWith("secret.") ? vars.secret?.[name.slice(7)] : vars[name];
+  if (typeof value !== "string" || value === "") throw new MissingTemplateValueError(name);
+  return value;
+}
+
+export function renderString(template: string, vars: RenderVars): string {
+  return template.replace(PLACEHOLDER, (_, name: string) => lookup(name, vars));
+}
+
+/** Renders every string inside a JSON value (objects and arrays recursively). */
+export function renderJson(template: unknown, vars: RenderVars): unknown {
+  if (typeof template === "string") return renderString(template, vars);
+  if (Array.isArray(template)) return template.map((item) => renderJson(item, vars));
+  if (template !== null && typeof template === "object") {
+    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, renderJson(v, vars)]));
+  }
+  return template;
+}
+
+function allowedText(allowed: readonly string[]) {
+  return allowed.map((a) => `{{${a === "secret" ? "secret.<field>" : a}}}`).join(", ");
+}
+
+function unknownPlaceholders(template: string, allowed: readonly string[]): string[] {
+  return placeholders(template).filter((name) => {
+    if (name.startsWith("secret.")) return !allowed.includes("secret") || name.length === 7;
+    return !allowed.includes(name);
+  });
+}
+
+/** A template string that may use only the given placeholders (`secret` allows `secret.<field>`). */
+export function templateString(allowed: readonly string[]) {
+  return z.string().superRefine((value, ctx) => {
+    for (const name of unknownPlaceholders(value, allowed)) {
+      ctx.addIssue({ code: "custom", message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}` });
+    }
+  });
+}
+
+/** Any JSON value whose strings are templates restricted as in templateString. */
+export function templateJson(allowed: readonly string[]) {
+  const check = (value: unknown, path: (string | number)[], ctx: z.RefinementCtx) => {
+    if (typeof value === "string") {
+      for (const name of unknownPlaceholders(value, allowed)) {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
+        });
+      }
+    } else if (Array.isArray(value)) value.forEach((v, i) => check(v, [...path, i], ctx));
+    else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) check(v, [...path, k], ctx);
+    }
+  };
+  return z.json().superRefine((value, ctx) => check(value, [], ctx));
+}

@@ -1,0 +1,182 @@
+/**
+ * Every failure the broker reports is a named BrokerError subclass carrying an HTTP status and a
+ * stable problem type (RFC 9457). Messages are written for the caller and never contain secret
+ * material: callers build them from names, field paths and status codes only.
+ */
+
+export const PROBLEM_TYPE_BASE = "urn:token-broker:problem:";
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+export abstract class BrokerError extends Error {
+  abstract readonly status: number;
+  /** Short slug; the problem type is PROBLEM_TYPE_BASE + slug. */
+  abstract readonly slug: string;
+  abstract readonly title: string;
+  /** Extra members for the problem body (RFC 9457 extensions). Never secret material. */
+  readonly extensions: Record<string, unknown> = {};
+  /** Seconds the caller should wait before retrying (sets Retry-After). */
+  retryAfterSeconds?: number;
+
+  get type(): string {
+    return PROBLEM_TYPE_BASE + this.slug;
+  }
+
+  toProblem(): ProblemDetails {
+    return { type: this.type, title: this.title, status: this.status, detail: this.message, ...this.extensions };
+  }
+}
+
+/** Invalid broker configuration. Thrown at load (and at synth), never at request time. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(source: string, issues: readonly { path: string; message: string }[]) {
+    super(`Invalid broker config (${source}):\n${issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n")}`);
+    this.issues = issues;
+  }
+}
+
+export class BadRequestError extends BrokerError {
+  override name = "BadRequestError";
+  readonly status = 400;
+  readonly slug = "bad-request";
+  readonly title = "Bad request";
+}
+
+export class NotFoundError extends BrokerError {
+  override name = "NotFoundError";
+  readonly status = 404;
+  readonly slug = "not-found";
+  readonly title = "Not found";
+}
+
+export class ConnectionNotFoundError extends BrokerError {
+  override name = "ConnectionNotFoundError";
+  readonly status = 404;
+  readonly slug = "connection-not-found";
+  readonly title = "Unknown connection";
+  constructor() {
+    // The requested name is deliberately not echoed: it is caller input of any shape.
+    super("No connection with this name is configured.");
+  }
+}
+
+export class MethodNotAllowedError extends BrokerError {
+  override name = "MethodNotAllowedError";
+  readonly status = 405;
+  readonly slug = "method-not-allowed";
+  readonly title = "Method not allowed";
+  readonly allow: string[];
+  constructor(allow: string[]) {
+    super(`Use ${allow.join(" or ")}.`);
+    this.allow = allow;
+  }
+}
+
+export class UnsupportedMediaTypeError extends BrokerError {
+  override name = "UnsupportedMediaTypeError";
+  readonly status = 415;
+  readonly slug = "unsupported-media-type";
+  readonly title = "Unsupported media type";
+}
+
+export class PayloadTooLargeError extends BrokerError {
+  override name = "PayloadTooLargeError";
+  readonly status = 413;
+  readonly slug = "payload-too-large";
+  readonly title = "Payload too large";
+}
+
+export class SecretNotFoundError extends BrokerError {
+  override name = "SecretNotFoundError";
+  readonly status = 500;
+  readonly slug = "secret-not-found";
+  readonly title = "Connection secret not found";
+  constructor(secretId: string, options?: ErrorOptions) {
+    super(`Secret "${secretId}" does not exist or cannot be read by the broker.`, options);
+  }
+}
+
+/** The secret exists but its content does not fit the connection (not JSON, missing field, short key). */
+export class SecretInvalidError extends BrokerError {
+  override name = "SecretInvalidError";
+  readonly status = 500;
+  readonly slug = "secret-invalid";
+  readonly title = "Connection secret is invalid";
+}
+
+/** The upstream answered, but with an error or a response the broker cannot use. */
+export class UpstreamError extends BrokerError {
+  override name = "UpstreamError";
+  readonly status = 502;
+  readonly slug: string = "upstream-error";
+  readonly title: string = "Upstream error";
+  /** HTTP status the upstream answered with, if it answered. */
+  readonly upstreamStatus: number | undefined;
+  /** RFC 6749 5.2 `error` code, when the upstream sent one. */
+  readonly oauthError: string | undefined;
+  constructor(message: string, details: { upstreamStatus?: number; oauthError?: string } = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.upstreamStatus = details.upstreamStatus;
+    this.oauthError = details.oauthError;
+    if (details.upstreamStatus !== undefined) this.extensions.upstreamStatus = details.upstreamStatus;
+    if (details.oauthError !== undefined) this.extensions.upstreamError = details.oauthError;
+  }
+}
+
+/** The upstream rejected the broker's own credentials (401, invalid_client): maybe a rotated secret. */
+export class UpstreamCredentialsRejectedError extends UpstreamError {
+  override name = "UpstreamCredentialsRejectedError";
+  override readonly slug = "upstream-credentials-rejected";
+  override readonly title = "Upstream rejected the connection's credentials";
+}
+
+/** The upstream refused a refresh token (invalid_grant, 400/401 on refresh): the chain is dead. */
+export class RefreshRejectedError extends UpstreamError {
+  override name = "RefreshRejectedError";
+  override readonly slug = "upstream-refresh-rejected";
+  override readonly title = "Upstream rejected the refresh token";
+}
+
+/** The upstream answered with a body that is not a usable token response. */
+export class UpstreamInvalidResponseError extends UpstreamError {
+  override name = "UpstreamInvalidResponseError";
+  override readonly slug = "upstream-invalid-response";
+  override readonly title = "Upstream sent an invalid response";
+}
+
+export class UpstreamUnavailableError extends BrokerError {
+  override name = "UpstreamUnavailableError";
+  readonly status = 503;
+  readonly slug = "upstream-unavailable";
+  readonly title = "Upstream unavailable";
+}
+
+export class UpstreamTimeoutError extends BrokerError {
+  override name = "UpstreamTimeoutError";
+  readonly status = 504;
+  readonly slug = "upstream-timeout";
+  readonly title = "Upstream timed out";
+}
+
+export class InternalError extends BrokerError {
+  override name = "InternalError";
+  readonly status = 500;
+  readonly slug = "internal";
+  readonly title = "Internal error";
+  constructor() {
+    super("The broker failed unexpectedly. The error has been logged.");
+  }
+}
+
+/** Maps anything thrown to a BrokerError; unknown errors become a detail-free InternalError. */
+export function toBrokerError(error: unknown): BrokerError {
+  return error instanceof BrokerError ? error : new InternalError();
+}

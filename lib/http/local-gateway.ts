@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { PayloadTooLargeError } from "../errors.ts";
+import { type HttpResponse, problem } from "./responses.ts";
+import { matchRoute } from "./routes.ts";
+
+/** What API Gateway itself accepts; the handler applies its own, smaller limit. */
+const MAX_GATEWAY_BODY_BYTES = 1024 * 1024;
+
+export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
+
+/** Builds the API Gateway HTTP API (payload v2) event that the deployed gateway would send. */
+export function toApiGatewayEvent(request: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const method = request.method ?? "GET";
+  const { routeKey, pathParameters } = matchRoute(method, url.pathname);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(pathParameters ? { pathParameters } : {}),
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: "localhost",
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body } : {}),
+    isBase64Encoded: false,
+  };
+}
+
+function lambdaContext(requestId: string): Context {
+  const deadline = Date.now() + 30_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: "token-broker-local",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:token-broker-local",
+    memoryLimitInMB: "512",
+    awsRequestId: requestId,
+    logGroupName: "local",
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > MAX_GATEWAY_BODY_BYTES) throw new PayloadTooLargeError("Request body too large.");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Serves a Lambda HTTP handler on loopback, translating requests as API Gateway would. */
+export function serveLocally(handler: LambdaHttpHandler, port: number, host = "127.0.0.1"): Promise<Server> {
+  const server = createServer(async (request, response) => {
+    let result: HttpResponse;
+    try {
+      const event = toApiGatewayEvent(request, await readBody(request));
+      result = await handler(event, lambdaContext(event.requestContext.requestId));
+    } catch (error) {
+      result = problem(error instanceof PayloadTooLargeError ? error : new PayloadTooLargeError("Request body too large."));
+    }
+    response.writeHead(result.statusCode, result.headers).end(result.body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export function serverUrl(server: Server): string {
+  const { address, port } = server.address() as AddressInfo;
+  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+}

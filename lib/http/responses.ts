@@ -1,0 +1,34 @@
+import { type BrokerError, MethodNotAllowedError } from "../errors.ts";
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Every broker response may carry a credential or reveal one's absence: never cache, never sniff. */
+export const BASE_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "no-store",
+  pragma: "no-cache",
+  "x-content-type-options": "nosniff",
+};
+
+export function json(statusCode: number, body: unknown): HttpResponse {
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
+
+/** RFC 9457 problem+json; `requestId` lets an operator find the log lines for it. */
+export function problem(error: BrokerError, requestId?: string): HttpResponse {
+  const headers: Record<string, string> = { ...BASE_HEADERS, "content-type": "application/problem+json" };
+  if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
+  if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(", ");
+  return {
+    statusCode: error.status,
+    headers,
+    body: JSON.stringify({ ...error.toProblem(), ...(requestId ? { requestId } : {}) }),
+  };
+}

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import type { Broker } from "../broker.ts";
+import { CONNECTION_NAME } from "../config/broker-config.ts";
+import {
+  BadRequestError,
+  ConnectionNotFoundError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from "../errors.ts";
+import { type HttpResponse, json } from "./responses.ts";
+import { allowedMethods, ROUTES, type RouteKey } from "./routes.ts";
+
+/** The transport-neutral request the token function serves (API Gateway v2 and local alike). */
+export interface ApiRequest {
+  routeKey: RouteKey | "$default";
+  method: string;
+  path: string;
+  pathParameters?: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  body?: string;
+}
+
+export const MAX_BODY_BYTES = 4 * 1024;
+
+/** The token request body: empty today; strict so that a typo'd option is an error, not ignored. */
+const tokenRequestBody = z.strictObject({});
+
+export async function handleApiRequest(broker: Broker, request: ApiRequest): Promise<HttpResponse> {
+  switch (request.routeKey) {
+    case ROUTES.health:
+      return json(200, { status: "ok" });
+    case ROUTES.listConnections:
+      return json(200, { connections: broker.listConnections() });
+    case ROUTES.token:
+      return token(broker, request);
+    default:
+      return notRouted(request);
+  }
+}
+
+async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse> {
+  const name = request.pathParameters?.name ?? "";
+  if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
+  parseBody(request);
+  const credential = await broker.getCredential(name);
+  const now = Date.now();
+  return json(200, {
+    connection: name,
+    headers: credential.headers,
+    expiresAt: new Date(credential.expiresAt).toISOString(),
+    expiresIn: Math.max(0, Math.floor((credential.expiresAt - now) / 1000)),
+  });
+}
+
+function parseBody(request: ApiRequest): void {
+  const body = request.body ?? "";
+  if (body.trim() === "") return;
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+  }
+  const contentType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    throw new UnsupportedMediaTypeError("Send the request body as application/json (or send no body).");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new BadRequestError("The request body is not valid JSON.");
+  }
+  const result = tokenRequestBody.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new BadRequestError(`Invalid request body${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message}.`);
+  }
+}
+
+/** Unknown path: 404; a known path with the wrong method: 405 with Allow. */
+function notRouted(request: ApiRequest): HttpResponse {
+  const allow = allowedMethods(request.path);
+  if (allow.length > 0) throw new MethodNotAllowedError(allow);
+  throw new NotFoundError("No such route.");
+}

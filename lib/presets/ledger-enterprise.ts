@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { connectionBase, upstreamUrl } from "../config/common.ts";
+import { commonFields, type PresetDefinition } from "./preset.ts";
+
+const schema = z.strictObject({
+  preset: z.literal("ledger-enterprise"),
+  ...connectionBase,
+  /** $API_BASE_URL; the broker calls {baseUrl}/auth/token and {baseUrl}/auth/token/refresh. */
+  baseUrl: upstreamUrl,
+  workspace: z.string().min(1),
+  skewSeconds: z.number().int().min(0).max(3600).optional(),
+});
+
+/**
+ * Ledger Enterprise (seed 004): exchange {workspace, apiKeyId, apiKeySecret} for a 300 s access
+ * token and an 1800 s refresh token; refresh with {workspace, refreshToken}. Secret fields:
+ * apiKeyId, apiKeySecret.
+ */
+export const ledgerEnterprisePreset: PresetDefinition<typeof schema> = {
+  name: "ledger-enterprise",
+  reference: "seeds/004 Ledger Enterprise: Authentication",
+  schema,
+  expand: ({ baseUrl, workspace, ...options }) => {
+    const base = baseUrl.replace(/\/+$/, "");
+    return {
+      ...commonFields(options),
+      scheme: "token-exchange",
+      exchange: {
+        url: `${base}/auth/token`,
+        body: { workspace, apiKeyId: "{{secret.apiKeyId}}", apiKeySecret: "{{secret.apiKeySecret}}" },
+      },
+      refresh: { url: `${base}/auth/token/refresh`, body: { workspace, refreshToken: "{{refreshToken}}" } },
+      response: {
+        accessToken: "accessToken",
+        expiresIn: "expiresInSeconds",
+        refreshToken: "refreshToken",
+        refreshExpiresIn: "refreshExpiresInSeconds",
+      },
+      headers: { Authorization: "Bearer {{token}}" },
+    };
+  },
+};

@@ -1,0 +1,20 @@
+import type { z } from "zod";
+
+/**
+ * A vendor preset: a small options schema (a zod object with a literal `preset` field) that expands
+ * to a generic scheme config. Presets only fill in what the vendor documents; everything else is
+ * the generic scheme's own validation. Register new presets in ./registry.ts.
+ */
+export interface PresetDefinition<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  /** The vendor page it follows (see ../shared/seeds). */
+  readonly reference: string;
+  readonly schema: S;
+  expand(options: z.output<S>): Record<string, unknown>;
+}
+
+/** Drops `preset` and keeps the fields every connection shares. */
+export function commonFields(options: Record<string, unknown>): Record<string, unknown> {
+  const { preset: _preset, ...rest } = options;
+  return rest;
+}

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { connectionBase, upstreamUrl } from "../config/common.ts";
+import { commonFields, type PresetDefinition } from "./preset.ts";
+
+const schema = z
+  .strictObject({
+    preset: z.literal("tokenos"),
+    ...connectionBase,
+    /** Ory project URL, e.g. https://your-project.projects.oryapis.com (token URL is /oauth2/token). */
+    projectUrl: upstreamUrl.optional(),
+    tokenUrl: upstreamUrl.optional(),
+    scope: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    clientAuth: z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]).default("client_secret_basic"),
+    skewSeconds: z.number().int().min(0).max(3600).optional(),
+  })
+  .refine((o) => (o.projectUrl === undefined) !== (o.tokenUrl === undefined), {
+    message: "set exactly one of projectUrl or tokenUrl",
+    path: ["projectUrl"],
+  });
+
+/**
+ * TokenOS / Ory OAuth2 (seed 001): client_credentials at {project}/oauth2/token with HTTP Basic
+ * (URL-encoded id and secret), body, or private_key_jwt client authentication. Secret fields:
+ * clientId, clientSecret (or privateKey for private_key_jwt).
+ */
+export const tokenosPreset: PresetDefinition<typeof schema> = {
+  name: "tokenos",
+  reference: "seeds/001 TokenOS: Authentication",
+  schema,
+  expand: ({ projectUrl, tokenUrl, clientAuth, ...options }) => ({
+    ...commonFields(options),
+    scheme: "oauth2-client-credentials",
+    tokenUrl: tokenUrl ?? `${(projectUrl as string).replace(/\/+$/, "")}/oauth2/token`,
+    clientAuth: { method: clientAuth },
+  }),
+};

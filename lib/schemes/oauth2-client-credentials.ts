@@ -1,0 +1,225 @@
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
+import { z } from "zod";
+import { exchangedBase, headerTemplates, upstreamUrl } from "../config/common.ts";
+import { templateString } from "../config/template.ts";
+import { SecretInvalidError, UpstreamCredentialsRejectedError, UpstreamError, UpstreamInvalidResponseError } from "../errors.ts";
+import { secretField } from "../secrets/parse-secret.ts";
+import type { Secret } from "../secrets/secret-source.ts";
+import type { HttpClient } from "../upstream/http-client.ts";
+import { renderHeaders, renderSecretString } from "./render-headers.ts";
+import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, signingKey } from "./signing-key.ts";
+import { hostOf, oauthErrorCode, parseJsonObject, readLifetimeSeconds, requireToken } from "./token-response.ts";
+
+const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+const clientAuth = z.discriminatedUnion("method", [
+  z.strictObject({
+    method: z.literal("client_secret_basic"),
+    /**
+     * RFC 6749 2.3.1 form-urlencodes id and secret before base64. "raw" skips that for vendors that
+     * do not decode; it is never a silent fallback.
+     */
+    encoding: z.enum(["form-urlencoded", "raw"]).default("form-urlencoded"),
+  }),
+  z.strictObject({ method: z.literal("client_secret_post") }),
+  z.strictObject({
+    method: z.literal("client_secret_jwt"),
+    algorithm: z.enum(HMAC_ALGORITHMS).default("HS256"),
+  }),
+  z.strictObject({
+    method: z.literal("private_key_jwt"),
+    algorithm: z.enum(ASYMMETRIC_ALGORITHMS).default("RS256"),
+    /** Secret field holding the PKCS#8 PEM or private JWK. */
+    privateKeyField: z.string().min(1).default("privateKey"),
+    kid: z.string().optional(),
+  }),
+]);
+
+const schema = z
+  .strictObject({
+    scheme: z.literal("oauth2-client-credentials"),
+    ...exchangedBase,
+    /** Token endpoint; or give `issuer` and it is discovered (RFC 8414, then OpenID discovery). */
+    tokenUrl: upstreamUrl.optional(),
+    issuer: upstreamUrl.optional(),
+    clientId: templateString(["secret"]).default("{{secret.clientId}}"),
+    /** Secret field with the client secret (client_secret_basic/post/jwt). */
+    clientSecretField: z.string().min(1).default("clientSecret"),
+    clientAuth: clientAuth.default({ method: "client_secret_basic", encoding: "form-urlencoded" }),
+    /** JWT client assertions: `aud` is the token endpoint unless the vendor wants its issuer. */
+    assertionAudience: z.enum(["token-endpoint", "issuer"]).default("token-endpoint"),
+    scope: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    audience: z.string().min(1).optional(),
+    resource: z.union([z.url(), z.array(z.url()).min(1)]).optional(),
+    extraParams: z.record(z.string().min(1), z.string()).optional(),
+    headers: headerTemplates(["secret", "token"]).default({ Authorization: "Bearer {{token}}" }),
+  })
+  .refine((c) => c.tokenUrl !== undefined || c.issuer !== undefined, {
+    message: "set tokenUrl, or issuer for discovery",
+    path: ["tokenUrl"],
+  })
+  .refine((c) => c.assertionAudience !== "issuer" || c.issuer !== undefined, {
+    message: "assertionAudience \"issuer\" needs issuer",
+    path: ["issuer"],
+  })
+  .refine((c) => c.extraParams === undefined || !Object.keys(c.extraParams).some((k) => RESERVED_PARAMS.has(k)), {
+    message: "extraParams may not set grant_type, scope, audience, resource or client authentication parameters",
+    path: ["extraParams"],
+  });
+
+const RESERVED_PARAMS = new Set([
+  "grant_type",
+  "scope",
+  "audience",
+  "resource",
+  "client_id",
+  "client_secret",
+  "client_assertion",
+  "client_assertion_type",
+]);
+
+type Config = z.output<typeof schema>;
+
+/** RFC 6749 appendix A: client ids and secrets are VSCHAR (printable ASCII, space included). */
+const VSCHAR = /^[\x20-\x7e]+$/;
+
+/** RFC 6749 2.3.1: application/x-www-form-urlencoded, so space becomes "+". */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
+
+/** OAuth 2.0 client_credentials grant (RFC 6749 4.4) with the four client authentication methods. */
+export const oauth2ClientCredentialsScheme: SchemeDefinition<typeof schema> = {
+  name: "oauth2-client-credentials",
+  schema,
+  create(config) {
+    let endpoint: Promise<string> | undefined;
+    const tokenEndpoint = (http: HttpClient) => {
+      if (config.tokenUrl) return Promise.resolve(config.tokenUrl);
+      endpoint ??= discoverTokenEndpoint(http, config.issuer as string);
+      endpoint.catch(() => {
+        endpoint = undefined;
+      });
+      return endpoint;
+    };
+    return {
+      kind: "exchanged",
+      async obtain(context) {
+        return requestToken(config, context, await tokenEndpoint(context.http));
+      },
+      headers(tokens, secret) {
+        return renderHeaders(config.headers, secret, { token: tokens.accessToken });
+      },
+    };
+  },
+};
+
+async function requestToken(config: Config, { secret, http, now }: SchemeContext, tokenUrl: string): Promise<TokenSet> {
+  const host = hostOf(tokenUrl);
+  const clientId = clientCredential(renderSecretString(config.clientId, secret), "client id", secret);
+  const form = new URLSearchParams({ grant_type: "client_credentials" });
+  if (config.scope) form.set("scope", Array.isArray(config.scope) ? config.scope.join(" ") : config.scope);
+  if (config.audience) form.set("audience", config.audience);
+  for (const resource of [config.resource ?? []].flat()) form.append("resource", resource);
+  for (const [name, value] of Object.entries(config.extraParams ?? {})) form.set(name, value);
+
+  const headers: Record<string, string> = {
+    "content-type": "application/x-www-form-urlencoded",
+    accept: "application/json",
+  };
+  const sentAt = now();
+  const auth = config.clientAuth;
+  const clientSecret = () => clientCredential(secretField(secret, config.clientSecretField), "client secret", secret);
+  switch (auth.method) {
+    case "client_secret_basic": {
+      if (auth.encoding === "raw" && clientId.includes(":")) {
+        throw new SecretInvalidError(`Secret "${secret.id}": a client id with ":" cannot be sent with raw Basic encoding.`);
+      }
+      const encode = auth.encoding === "raw" ? (v: string) => v : formEncode;
+      headers.authorization = `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret())}`).toString("base64")}`;
+      break;
+    }
+    case "client_secret_post":
+      form.set("client_id", clientId);
+      form.set("client_secret", clientSecret());
+      break;
+    case "client_secret_jwt":
+    case "private_key_jwt": {
+      if (auth.method === "client_secret_jwt") clientSecret();
+      const field = auth.method === "client_secret_jwt" ? config.clientSecretField : auth.privateKeyField;
+      const key = await signingKey(secret, { field, encoding: "utf8" }, auth.algorithm);
+      const nowSeconds = Math.floor(sentAt / 1000);
+      // RFC 7523 3: iss = sub = client id, aud = token endpoint (or issuer), short exp, fresh jti.
+      const assertion = await new SignJWT({})
+        .setProtectedHeader({ alg: auth.algorithm, ...("kid" in auth && auth.kid ? { kid: auth.kid } : {}) })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(config.assertionAudience === "issuer" ? (config.issuer as string) : tokenUrl)
+        .setIssuedAt(nowSeconds)
+        .setExpirationTime(nowSeconds + 60)
+        .setJti(randomUUID())
+        .sign(key);
+      form.set("client_assertion_type", CLIENT_ASSERTION_TYPE);
+      form.set("client_assertion", assertion);
+      break;
+    }
+  }
+
+  const response = await http.send({ url: tokenUrl, method: "POST", headers, body: form.toString() });
+  if (response.status !== 200) {
+    const code = oauthErrorCode(response.text);
+    const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
+    if (response.status === 401 || code === "invalid_client") {
+      throw new UpstreamCredentialsRejectedError(`Token endpoint ${host} rejected the client credentials.`, details);
+    }
+    throw new UpstreamError(`Token endpoint ${host} refused the token request (HTTP ${response.status}${code ? `, ${code}` : ""}).`, details);
+  }
+  const body = parseJsonObject(response.text, host);
+  const accessToken = requireToken(body.access_token, "access_token", host);
+  const tokenType = body.token_type;
+  // RFC 6749 5.1 makes token_type required; a missing one is tolerated as Bearer, another type is not usable.
+  if (tokenType !== undefined && (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer")) {
+    throw new UpstreamInvalidResponseError(`Token endpoint ${host} issued a token_type other than Bearer.`);
+  }
+  const lifetime = readLifetimeSeconds(body.expires_in, "expires_in", config, host);
+  return { accessToken, expiresAt: sentAt + lifetime * 1000, obtainedAt: sentAt, secretVersion: secret.versionId };
+}
+
+function clientCredential(value: string, what: string, secret: Secret): string {
+  if (!VSCHAR.test(value)) {
+    throw new SecretInvalidError(
+      `Secret "${secret.id}": the ${what} must be printable ASCII (RFC 6749 appendix A VSCHAR).`,
+    );
+  }
+  return value;
+}
+
+/** RFC 8414 metadata (then OpenID Connect discovery); the issuer must match exactly (RFC 8414 3.3). */
+async function discoverTokenEndpoint(http: HttpClient, issuer: string): Promise<string> {
+  const url = new URL(issuer);
+  const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
+  const candidates = [
+    `${url.origin}/.well-known/oauth-authorization-server${path}`,
+    `${url.origin}${path}/.well-known/openid-configuration`,
+  ];
+  const host = url.host;
+  for (const candidate of candidates) {
+    const response = await http.send({ url: candidate, method: "GET", headers: { accept: "application/json" } });
+    if (response.status === 404) continue;
+    if (response.status !== 200) {
+      throw new UpstreamError(`Discovery at ${host} failed with HTTP ${response.status}.`, { upstreamStatus: response.status });
+    }
+    const metadata = parseJsonObject(response.text, host);
+    if (metadata.issuer !== issuer) {
+      throw new UpstreamInvalidResponseError(`Discovery at ${host} returned metadata for another issuer.`);
+    }
+    const parsed = upstreamUrl.safeParse(metadata.token_endpoint);
+    if (!parsed.success) {
+      throw new UpstreamInvalidResponseError(`Discovery at ${host} returned no usable token_endpoint.`);
+    }
+    return parsed.data;
+  }
+  throw new UpstreamError(`Issuer ${host} publishes no authorization server metadata.`, { upstreamStatus: 404 });
+}

@@ -1,0 +1,56 @@
+import type { z } from "zod";
+import type { Secret } from "../secrets/secret-source.ts";
+import type { HttpClient } from "../upstream/http-client.ts";
+
+/** What a caller receives: headers to send upstream, valid until expiresAt (epoch ms). */
+export interface Credential {
+  headers: Record<string, string>;
+  expiresAt: number;
+}
+
+/** An upstream token with what is needed to refresh it. Times are epoch milliseconds. */
+export interface TokenSet {
+  accessToken: string;
+  expiresAt: number;
+  refreshToken?: string;
+  /** Absent with a refresh token: lifetime unknown, used until the upstream rejects it. */
+  refreshExpiresAt?: number;
+  obtainedAt: number;
+  /** Version of the secret the token was obtained with; a rotated secret invalidates the token. */
+  secretVersion: string;
+}
+
+export interface SchemeContext {
+  secret: Secret;
+  http: HttpClient;
+  now: () => number;
+}
+
+/** Minted locally on every request from the secret (static headers, signed JWTs). Never cached. */
+export interface MintingScheme {
+  readonly kind: "minted";
+  mint(context: SchemeContext): Promise<Credential>;
+}
+
+/** Obtained from an upstream and cached until shortly before expiry. */
+export interface ExchangingScheme {
+  readonly kind: "exchanged";
+  /**
+   * Gets a new token: refreshes `current` when it carries a live refresh token and the scheme
+   * supports it, otherwise (or when the refresh is rejected) performs a full exchange.
+   */
+  obtain(context: SchemeContext, current?: TokenSet): Promise<TokenSet>;
+  headers(tokens: TokenSet, secret: Secret): Record<string, string>;
+}
+
+export type CredentialScheme = MintingScheme | ExchangingScheme;
+
+/**
+ * One credential scheme: its config schema (a zod object with a literal `scheme` field) and a
+ * factory. Register new schemes in ./registry.ts.
+ */
+export interface SchemeDefinition<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly schema: S;
+  create(config: z.output<S>): CredentialScheme;
+}

@@ -1,0 +1,155 @@
+import { z } from "zod";
+import { exchangedBase, headerName, headerTemplates, upstreamUrl } from "../config/common.ts";
+import { templateJson, templateString } from "../config/template.ts";
+import { RefreshRejectedError, UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
+import { logger } from "../observability/logger.ts";
+import type { Secret } from "../secrets/secret-source.ts";
+import { renderHeaders, renderSecretJson } from "./render-headers.ts";
+import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
+import { getPath, hostOf, oauthErrorCode, parseJsonObject, readLifetimeSeconds, requireToken } from "./token-response.ts";
+
+const fieldPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a field name or dot path");
+
+function endpoint(allowed: readonly string[]) {
+  return z.strictObject({
+    url: upstreamUrl,
+    /** Extra request headers (templates); content-type and accept are JSON. */
+    headers: z.record(headerName, templateString(allowed)).optional(),
+    /** JSON request body; strings are templates. */
+    body: templateJson(allowed),
+  });
+}
+
+const schema = z
+  .strictObject({
+    scheme: z.literal("token-exchange"),
+    ...exchangedBase,
+    exchange: endpoint(["secret"]),
+    /** Optional refresh request; {{refreshToken}} is the stored refresh token. */
+    refresh: endpoint(["secret", "refreshToken"]).optional(),
+    response: z
+      .strictObject({
+        accessToken: fieldPath.default("access_token"),
+        expiresIn: fieldPath.default("expires_in"),
+        refreshToken: fieldPath.optional(),
+        refreshExpiresIn: fieldPath.optional(),
+      })
+      .default({ accessToken: "access_token", expiresIn: "expires_in" }),
+    headers: headerTemplates(["secret", "token"]).default({ Authorization: "Bearer {{token}}" }),
+  })
+  .refine((c) => !c.refresh || c.response.refreshToken, {
+    message: "a refresh request needs response.refreshToken (where the refresh token is in the response)",
+    path: ["response", "refreshToken"],
+  });
+
+type Config = z.output<typeof schema>;
+
+/**
+ * A JSON credential exchange with optional refresh (seed 004 and any API of that shape): refresh
+ * while the refresh token lives, full exchange otherwise, and a full exchange when a refresh is
+ * rejected (the chain is dead; RFC 9700 2.2.2).
+ */
+export const tokenExchangeScheme: SchemeDefinition<typeof schema> = {
+  name: "token-exchange",
+  schema,
+  create(config) {
+    return {
+      kind: "exchanged",
+      async obtain(context, current) {
+        const skewMs = config.skewSeconds * 1000;
+        const refreshable =
+          config.refresh &&
+          current?.refreshToken &&
+          (current.refreshExpiresAt === undefined || current.refreshExpiresAt - skewMs > context.now());
+        if (refreshable) {
+          try {
+            return await refresh(config, context, current);
+          } catch (error) {
+            if (!(error instanceof RefreshRejectedError)) throw error;
+            logger.warn("refresh rejected; falling back to a full exchange", {
+              upstream: hostOf(config.refresh?.url as string),
+              upstreamStatus: error.upstreamStatus,
+              upstreamError: error.oauthError,
+            });
+          }
+        }
+        return exchange(config, context);
+      },
+      headers(tokens, secret) {
+        return renderHeaders(config.headers, secret, { token: tokens.accessToken });
+      },
+    };
+  },
+};
+
+type Endpoint = NonNullable<Config["refresh"]>;
+
+async function call(endpoint: Endpoint, context: SchemeContext, vars: Record<string, string>) {
+  const headers = {
+    ...(endpoint.headers ? renderHeaders(endpoint.headers, context.secret, vars) : {}),
+    "content-type": "application/json",
+    accept: "application/json",
+  };
+  const body = JSON.stringify(renderSecretJson(endpoint.body, context.secret, vars));
+  const sentAt = context.now();
+  const response = await context.http.send({ url: endpoint.url, method: "POST", headers, body });
+  return { response, sentAt };
+}
+
+async function exchange(config: Config, context: SchemeContext): Promise<TokenSet> {
+  const host = hostOf(config.exchange.url);
+  const { response, sentAt } = await call(config.exchange, context, {});
+  if (response.status !== 200 && response.status !== 201) {
+    const code = oauthErrorCode(response.text);
+    const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
+    if (response.status === 401 || response.status === 403 || code === "invalid_client") {
+      throw new UpstreamCredentialsRejectedError(`Token exchange at ${host} rejected the connection's credentials.`, details);
+    }
+    throw new UpstreamError(`Token exchange at ${host} failed with HTTP ${response.status}.`, details);
+  }
+  return readTokens(config, response.text, host, sentAt, context.secret);
+}
+
+async function refresh(config: Config, context: SchemeContext, current: TokenSet): Promise<TokenSet> {
+  const refreshEndpoint = config.refresh as Endpoint;
+  const host = hostOf(refreshEndpoint.url);
+  const { response, sentAt } = await call(refreshEndpoint, context, { refreshToken: current.refreshToken as string });
+  if (response.status !== 200 && response.status !== 201) {
+    const code = oauthErrorCode(response.text);
+    const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      throw new RefreshRejectedError(`Refresh at ${host} was rejected (HTTP ${response.status}).`, details);
+    }
+    throw new UpstreamError(`Refresh at ${host} failed with HTTP ${response.status}.`, details);
+  }
+  const tokens = readTokens(config, response.text, host, sentAt, context.secret);
+  // RFC 6749 6: a refresh response may omit the refresh token; the old one then stays valid.
+  if (tokens.refreshToken === undefined && current.refreshToken !== undefined) {
+    tokens.refreshToken = current.refreshToken;
+    if (current.refreshExpiresAt !== undefined) tokens.refreshExpiresAt = current.refreshExpiresAt;
+  }
+  return tokens;
+}
+
+function readTokens(config: Config, text: string, host: string, sentAt: number, secret: Secret): TokenSet {
+  const body = parseJsonObject(text, host);
+  const { response: fields } = config;
+  const accessToken = requireToken(getPath(body, fields.accessToken), fields.accessToken, host);
+  const lifetime = readLifetimeSeconds(getPath(body, fields.expiresIn), fields.expiresIn, config, host);
+  const tokens: TokenSet = {
+    accessToken,
+    expiresAt: sentAt + lifetime * 1000,
+    obtainedAt: sentAt,
+    secretVersion: secret.versionId,
+  };
+  const refreshToken = fields.refreshToken ? getPath(body, fields.refreshToken) : undefined;
+  if (refreshToken !== undefined && refreshToken !== null && fields.refreshToken) {
+    tokens.refreshToken = requireToken(refreshToken, fields.refreshToken, host);
+    const refreshValue = fields.refreshExpiresIn ? getPath(body, fields.refreshExpiresIn) : undefined;
+    if (refreshValue !== undefined && fields.refreshExpiresIn) {
+      const refreshPolicy = { maxLifetimeSeconds: 366 * 86_400 };
+      tokens.refreshExpiresAt = sentAt + readLifetimeSeconds(refreshValue, fields.refreshExpiresIn, refreshPolicy, host) * 1000;
+    }
+  }
+  return tokens;
+}
