@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { loadConfigFile, parseConfig } from "../../lib/config/broker-config.ts";
+import { ConfigError } from "../../lib/errors.ts";
+
+function issues(input: unknown): { path: string; message: string }[] {
+  try {
+    parseConfig(input, "test");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).issues];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config loading", () => {
+  it("loads the committed example config", () => {
+    const config = loadConfigFile("examples/broker.config.json");
+    expect([...config.connections.keys()]).toContain("demo-signed");
+    expect(config.connections.get("demo-signed")).toMatchObject({ scheme: "signed-jwt", preset: "x-signature" });
+  });
+
+  it("reports a missing file and invalid JSON with the file name", () => {
+    expect(() => loadConfigFile("nope.json")).toThrow(/nope\.json.*cannot read file \(ENOENT\)/s);
+  });
+
+  it("names the path of every bad field, across connections", () => {
+    const found = issues({
+      connections: {
+        a: { scheme: "static", secret: "s", headers: { "bad header": "x" } },
+        b: { scheme: "signed-jwt", secret: "s", jwt: { algorithm: "none", key: { field: "k" }, claims: {} }, headers: { A: "{{jwt}}" } },
+        c: { preset: "ledger-enterprise", secret: "s", baseUrl: "http://api.example.com", workspace: "w" },
+      },
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: expect.stringMatching(/^connections\.a\.headers/) }),
+        expect.objectContaining({ path: "connections.b.jwt.algorithm" }),
+        expect.objectContaining({ path: "connections.c.baseUrl", message: expect.stringMatching(/https/) }),
+      ]),
+    );
+  });
+
+  it("rejects unknown schemes and presets, listing the known ones", () => {
+    expect(issues({ connections: { a: { scheme: "magic", secret: "s" } } })[0]).toMatchObject({
+      path: "connections.a.scheme",
+      message: expect.stringMatching(/static, signed-jwt, oauth2-client-credentials, token-exchange/),
+    });
+    expect(issues({ connections: { a: { preset: "acme", secret: "s" } } })[0]).toMatchObject({
+      path: "connections.a.preset",
+      message: expect.stringMatching(/ledger-enterprise/),
+    });
+  });
+
+  it("rejects unknown fields (typos must not be ignored)", () => {
+    expect(issues({ connections: { a: { preset: "jet-admin", secret: "s", secrte: "x" } } })[0]?.message).toMatch(
+      /Unrecognized key.*secrte/,
+    );
+  });
+
+  it("rejects template placeholders the place does not offer", () => {
+    const found = issues({
+      connections: {
+        a: { scheme: "static", secret: "s", headers: { Authorization: "Bearer {{jwt}}" } },
+        b: { scheme: "signed-jwt", secret: "s", jwt: { key: { field: "k" }, claims: { sub: "{{token}}" } }, headers: { A: "{{jwt}}" } },
+      },
+    });
+    expect(found).toEqual([
+      { path: "connections.a.headers.Authorization", message: expect.stringMatching(/unknown placeholder \{\{jwt\}\}/) },
+      { path: "connections.b.jwt.claims.sub", message: expect.stringMatching(/unknown placeholder \{\{token\}\}/) },
+    ]);
+  });
+
+  it("keeps iat/exp/jti out of literal claims", () => {
+    expect(
+      issues({
+        connections: {
+          a: { scheme: "signed-jwt", secret: "s", jwt: { key: { field: "k" }, claims: { exp: 1 } }, headers: { A: "{{jwt}}" } },
+        },
+      })[0],
+    ).toMatchObject({ path: "connections.a.jwt.claims" });
+  });
+
+  it("rejects connection names unfit for URLs", () => {
+    for (const name of ["UPPER", "-lead", "has space", "../x", "a".repeat(65)]) {
+      expect(issues({ connections: { [name]: { preset: "jet-admin", secret: "s" } } })[0]?.path).toBe(
+        `connections.${name}`,
+      );
+    }
+  });
+
+  it("needs tokenUrl or issuer for client credentials, and plain http only to loopback", () => {
+    expect(issues({ connections: { a: { scheme: "oauth2-client-credentials", secret: "s" } } })[0]).toMatchObject({
+      path: "connections.a.tokenUrl",
+    });
+    expect(
+      issues({ connections: { a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://10.0.0.1/t" } } })[0],
+    ).toMatchObject({ path: "connections.a.tokenUrl" });
+    const ok = parseConfig({
+      connections: { a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://127.0.0.1:9/t" } },
+    });
+    expect(ok.connections.get("a")).toMatchObject({ clientAuth: { method: "client_secret_basic", encoding: "form-urlencoded" } });
+  });
+
+  it("expands every vendor preset into a valid generic connection", () => {
+    const config = parseConfig({
+      connections: {
+        brief: { preset: "brief", secret: "s" },
+        tokenos: { preset: "tokenos", secret: "s", projectUrl: "https://p.projects.oryapis.com/", scope: ["read", "write"] },
+        sig: { preset: "x-signature", secret: "s" },
+        org: { preset: "x-signature-organization", secret: "s" },
+        jet: { preset: "jet-admin", secret: "s" },
+        ledger: { preset: "ledger-enterprise", secret: "s", baseUrl: "https://api.ledger.example/", workspace: "ws", prewarm: true },
+      },
+    });
+    expect(config.connections.get("tokenos")).toMatchObject({
+      scheme: "oauth2-client-credentials",
+      tokenUrl: "https://p.projects.oryapis.com/oauth2/token",
+      scope: ["read", "write"],
+    });
+    expect(config.connections.get("ledger")).toMatchObject({
+      scheme: "token-exchange",
+      prewarm: true,
+      exchange: { url: "https://api.ledger.example/auth/token", body: { workspace: "ws" } },
+      refresh: { url: "https://api.ledger.example/auth/token/refresh", body: { workspace: "ws", refreshToken: "{{refreshToken}}" } },
+      response: { accessToken: "accessToken", expiresIn: "expiresInSeconds", refreshToken: "refreshToken", refreshExpiresIn: "refreshExpiresInSeconds" },
+    });
+    expect(config.connections.get("jet")).toMatchObject({ scheme: "static", headers: { Authorization: "Bearer {{secret.token}}" } });
+  });
+});
