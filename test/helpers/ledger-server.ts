@@ -1,0 +1,84 @@
+import { type ServerResponse } from "node:http";
+import { sendJson, startServer, type TestServer } from "./http-server.ts";
+
+export interface LedgerServerOptions {
+  workspace?: string;
+  apiKeyId?: string;
+  apiKeySecret?: string;
+  /** Omit refreshToken from refresh responses (RFC 6749 6 allows it). */
+  omitRefreshTokenOnRefresh?: boolean;
+  /** Answer every request this way instead (fault injection). */
+  fault?: (res: ServerResponse) => void;
+}
+
+export interface LedgerServer extends TestServer {
+  exchanges: () => number;
+  refreshes: () => number;
+  /** Refresh tokens presented twice: with family revocation each one kills the chain. */
+  reuseDetected: () => number;
+  revokeAll(): void;
+  options: LedgerServerOptions;
+}
+
+/**
+ * A Ledger Enterprise-shaped upstream (seed 004) that rotates refresh tokens and, like servers that
+ * follow RFC 9700 4.14.2, revokes the whole token family when a refresh token is reused.
+ */
+export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
+  const { workspace = "ws", apiKeyId = "key-id", apiKeySecret = "key-secret" } = options;
+  let counter = 0;
+  let exchanges = 0;
+  let refreshes = 0;
+  let reuse = 0;
+  const live = new Map<string, { family: number; used: boolean }>();
+  const revokedFamilies = new Set<number>();
+  let family = 0;
+
+  const issue = (res: ServerResponse, fam: number, withRefresh = true) => {
+    counter++;
+    const refreshToken = `rt-${counter}`;
+    if (withRefresh) live.set(refreshToken, { family: fam, used: false });
+    sendJson(res, 200, {
+      accessToken: `at-${counter}`,
+      expiresInSeconds: 300,
+      ...(withRefresh ? { refreshToken, refreshExpiresInSeconds: 1800 } : {}),
+    });
+  };
+
+  const server = await startServer((req, res) => {
+    if (options.fault) return options.fault(res);
+    const body = JSON.parse(req.body || "{}");
+    if (req.path === "/auth/token") {
+      exchanges++;
+      if (body.workspace !== workspace || body.apiKeyId !== apiKeyId || body.apiKeySecret !== apiKeySecret) {
+        return sendJson(res, 401, { error: "invalid_client" });
+      }
+      return issue(res, ++family);
+    }
+    if (req.path === "/auth/token/refresh") {
+      refreshes++;
+      const entry = live.get(body.refreshToken);
+      if (body.workspace !== workspace || !entry || revokedFamilies.has(entry.family)) {
+        return sendJson(res, 401, { error: "invalid_grant" });
+      }
+      if (entry.used) {
+        reuse++;
+        revokedFamilies.add(entry.family);
+        return sendJson(res, 401, { error: "invalid_grant" });
+      }
+      entry.used = true;
+      return issue(res, entry.family, !options.omitRefreshTokenOnRefresh);
+    }
+    sendJson(res, 404, { error: "not_found" });
+  });
+  return {
+    ...server,
+    options,
+    exchanges: () => exchanges,
+    refreshes: () => refreshes,
+    reuseDetected: () => reuse,
+    revokeAll: () => {
+      for (let f = 0; f <= family; f++) revokedFamilies.add(f);
+    },
+  };
+}
