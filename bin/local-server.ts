@@ -17,7 +17,9 @@ const server = await serveLocally(handler as never, port);
 const url = serverUrl(server);
 logger.warn("LOCAL MODE: no caller authentication; listening on loopback only", { url });
 logger.info("connections", { connections: broker.listConnections().map((c) => c.name) });
-process.stdout.write(`\nToken broker listening on ${url}\n  curl -X POST ${url}/v1/connections/${broker.listConnections()[0]?.name ?? "<name>"}/token\n\n`);
+process.stdout.write(
+  `\nToken broker listening on ${url}\n  curl -X POST ${url}/v1/connections/${broker.listConnections()[0]?.name ?? "<name>"}/token\n\n`,
+);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => server.close(() => process.exit(0)));

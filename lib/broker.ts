@@ -59,7 +59,8 @@ export class Broker {
       const definition = SCHEMES.find((s) => s.name === config.scheme);
       if (!definition) throw new Error(`No scheme ${config.scheme}`);
       const scheme = (definition.create as (c: ConnectionConfig) => CredentialScheme)(config);
-      const http = options.http ?? new HttpClient({ ...("http" in config ? config.http : {}) }, { now: this.#now });
+      const http =
+        options.http ?? new HttpClient({ ...("http" in config ? config.http : {}) }, { now: this.#now });
       this.#connections.set(name, { config, scheme, http });
     }
   }
@@ -98,7 +99,11 @@ export class Broker {
     }
   }
 
-  async #exchanged(connection: Connection, scheme: ExchangingScheme, secret: Secret): Promise<IssuedCredential> {
+  async #exchanged(
+    connection: Connection,
+    scheme: ExchangingScheme,
+    secret: Secret,
+  ): Promise<IssuedCredential> {
     const { config } = connection;
     const skewMs = ("skewSeconds" in config ? config.skewSeconds : 0) * 1000;
     const context = this.#context(connection, secret);
@@ -109,7 +114,12 @@ export class Broker {
       // A token from an older secret version is not refreshed from: re-exchange with the new secret.
       refresh: (current) => scheme.obtain(context, current && sameSecret(current) ? current : undefined),
     });
-    return { connection: config.name, headers: scheme.headers(tokens, secret), expiresAt: tokens.expiresAt, source };
+    return {
+      connection: config.name,
+      headers: scheme.headers(tokens, secret),
+      expiresAt: tokens.expiresAt,
+      source,
+    };
   }
 
   #context(connection: Connection, secret: Secret): SchemeContext {

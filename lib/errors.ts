@@ -29,7 +29,13 @@ export abstract class BrokerError extends Error {
   }
 
   toProblem(): ProblemDetails {
-    return { type: this.type, title: this.title, status: this.status, detail: this.message, ...this.extensions };
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...this.extensions,
+    };
   }
 }
 
@@ -38,7 +44,9 @@ export class ConfigError extends Error {
   override name = "ConfigError";
   readonly issues: readonly { path: string; message: string }[];
   constructor(source: string, issues: readonly { path: string; message: string }[]) {
-    super(`Invalid broker config (${source}):\n${issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n")}`);
+    super(
+      `Invalid broker config (${source}):\n${issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n")}`,
+    );
     this.issues = issues;
   }
 }
@@ -122,7 +130,11 @@ export class UpstreamError extends BrokerError {
   readonly upstreamStatus: number | undefined;
   /** RFC 6749 5.2 `error` code, when the upstream sent one. */
   readonly oauthError: string | undefined;
-  constructor(message: string, details: { upstreamStatus?: number; oauthError?: string } = {}, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    details: { upstreamStatus?: number; oauthError?: string } = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.upstreamStatus = details.upstreamStatus;
     this.oauthError = details.oauthError;

@@ -43,7 +43,11 @@ function formatPath(path: (string | number)[]): string {
 const schemeByName = new Map<string, (typeof SCHEMES)[number]>(SCHEMES.map((s) => [s.name, s]));
 const presetByName = new Map<string, (typeof PRESETS)[number]>(PRESETS.map((p) => [p.name, p]));
 
-function parseConnection(name: string, raw: Record<string, unknown>, issues: Issue[]): ConnectionConfig | undefined {
+function parseConnection(
+  name: string,
+  raw: Record<string, unknown>,
+  issues: Issue[],
+): ConnectionConfig | undefined {
   const at = ["connections", name];
   let input: Record<string, unknown> = raw;
   let presetName: string | undefined;
@@ -54,7 +58,10 @@ function parseConnection(name: string, raw: Record<string, unknown>, issues: Iss
     }
     const preset = presetByName.get(String(raw.preset));
     if (!preset) {
-      issues.push({ path: formatPath([...at, "preset"]), message: `unknown preset; known: ${[...presetByName.keys()].join(", ")}` });
+      issues.push({
+        path: formatPath([...at, "preset"]),
+        message: `unknown preset; known: ${[...presetByName.keys()].join(", ")}`,
+      });
       return undefined;
     }
     const options = preset.schema.safeParse(raw);
@@ -101,7 +108,9 @@ export function loadConfigFile(path: string): BrokerConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigError(path, [{ path: "", message: `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})` }]);
+    throw new ConfigError(path, [
+      { path: "", message: `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})` },
+    ]);
   }
   let json: unknown;
   try {

@@ -2,11 +2,15 @@ import { z } from "zod";
 import { templateString } from "./template.ts";
 
 /** HTTP header names (RFC 9110 token). */
-export const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (RFC 9110 token)");
+export const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name (RFC 9110 token)");
 
 /** Header templates: name -> value template using the given placeholders. */
 export function headerTemplates(allowed: readonly string[]) {
-  return z.record(headerName, templateString(allowed)).refine((h) => Object.keys(h).length > 0, "at least one header");
+  return z
+    .record(headerName, templateString(allowed))
+    .refine((h) => Object.keys(h).length > 0, "at least one header");
 }
 
 const positiveSeconds = z.number().int().positive();
@@ -19,7 +23,10 @@ export const upstreamUrl = z.url().superRefine((value, ctx) => {
   const url = new URL(value);
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
   if (url.protocol === "https:" || (url.protocol === "http:" && loopback)) return;
-  ctx.addIssue({ code: "custom", message: "must be https (plain http is allowed only for 127.0.0.1/localhost/[::1])" });
+  ctx.addIssue({
+    code: "custom",
+    message: "must be https (plain http is allowed only for 127.0.0.1/localhost/[::1])",
+  });
 });
 
 export const httpSettings = z

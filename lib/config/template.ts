@@ -61,7 +61,10 @@ function unknownPlaceholders(template: string, allowed: readonly string[]): stri
 export function templateString(allowed: readonly string[]) {
   return z.string().superRefine((value, ctx) => {
     for (const name of unknownPlaceholders(value, allowed)) {
-      ctx.addIssue({ code: "custom", message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
+      });
     }
   });
 }
@@ -77,8 +80,9 @@ export function templateJson(allowed: readonly string[]) {
           message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
         });
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => check(v, [...path, i], ctx));
-    else if (value !== null && typeof value === "object") {
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) check(v, [...path, i], ctx);
+    } else if (value !== null && typeof value === "object") {
       for (const [k, v] of Object.entries(value)) check(v, [...path, k], ctx);
     }
   };

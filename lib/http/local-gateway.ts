@@ -88,7 +88,9 @@ export function serveLocally(handler: LambdaHttpHandler, port: number, host = "1
       const event = toApiGatewayEvent(request, await readBody(request));
       result = await handler(event, lambdaContext(event.requestContext.requestId));
     } catch (error) {
-      result = problem(error instanceof PayloadTooLargeError ? error : new PayloadTooLargeError("Request body too large."));
+      result = problem(
+        error instanceof PayloadTooLargeError ? error : new PayloadTooLargeError("Request body too large."),
+      );
     }
     response.writeHead(result.statusCode, result.headers).end(result.body);
   });

@@ -73,7 +73,9 @@ function parseBody(request: ApiRequest): void {
   const result = tokenRequestBody.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new BadRequestError(`Invalid request body${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message}.`);
+    throw new BadRequestError(
+      `Invalid request body${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message}.`,
+    );
   }
 }
 

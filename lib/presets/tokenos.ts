@@ -10,7 +10,9 @@ const schema = z
     projectUrl: upstreamUrl.optional(),
     tokenUrl: upstreamUrl.optional(),
     scope: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    clientAuth: z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]).default("client_secret_basic"),
+    clientAuth: z
+      .enum(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+      .default("client_secret_basic"),
     skewSeconds: z.number().int().min(0).max(3600).optional(),
   })
   .refine((o) => (o.projectUrl === undefined) !== (o.tokenUrl === undefined), {

@@ -3,7 +3,10 @@ import { connectionBase } from "../config/common.ts";
 import { commonFields, type PresetDefinition } from "./preset.ts";
 
 const userSchema = z.strictObject({ preset: z.literal("x-signature"), ...connectionBase });
-const organizationSchema = z.strictObject({ preset: z.literal("x-signature-organization"), ...connectionBase });
+const organizationSchema = z.strictObject({
+  preset: z.literal("x-signature-organization"),
+  ...connectionBase,
+});
 
 /**
  * API key + JWT signing (seed 002): `x-api-key` plus `x-signature` = HS256 JWT {key: apiKey,
@@ -46,6 +49,10 @@ export const xSignatureOrganizationPreset: PresetDefinition<typeof organizationS
       issuedAt: false,
       expiresInSeconds: 60,
     },
-    headers: { "x-api-key": "{{secret.apiKey}}", "x-app-key": "{{secret.appKey}}", "x-app-signature": "{{jwt}}" },
+    headers: {
+      "x-api-key": "{{secret.apiKey}}",
+      "x-app-key": "{{secret.appKey}}",
+      "x-app-signature": "{{jwt}}",
+    },
   }),
 };

@@ -18,7 +18,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfi
     try {
       json = JSON.parse(env.BROKER_CONFIG);
     } catch (error) {
-      throw new ConfigError("BROKER_CONFIG", [{ path: "", message: `not valid JSON: ${(error as Error).message}` }]);
+      throw new ConfigError("BROKER_CONFIG", [
+        { path: "", message: `not valid JSON: ${(error as Error).message}` },
+      ]);
     }
     return parseConfig(json, "BROKER_CONFIG");
   }
@@ -29,7 +31,9 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretSour
   const setting = env.BROKER_SECRETS ?? "aws";
   const maxAgeSeconds = Number(env.BROKER_SECRETS_MAX_AGE_SECONDS ?? 300);
   if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds < 0) {
-    throw new ConfigError("BROKER_SECRETS_MAX_AGE_SECONDS", [{ path: "", message: "must be a number of seconds >= 0" }]);
+    throw new ConfigError("BROKER_SECRETS_MAX_AGE_SECONDS", [
+      { path: "", message: "must be a number of seconds >= 0" },
+    ]);
   }
   const maxAgeMs = maxAgeSeconds * 1000;
   if (setting === "aws") return new CachedSecretSource(awsSecretsManager(), { maxAgeMs });

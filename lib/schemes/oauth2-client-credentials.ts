@@ -3,14 +3,25 @@ import { SignJWT } from "jose";
 import { z } from "zod";
 import { exchangedBase, headerTemplates, upstreamUrl } from "../config/common.ts";
 import { templateString } from "../config/template.ts";
-import { SecretInvalidError, UpstreamCredentialsRejectedError, UpstreamError, UpstreamInvalidResponseError } from "../errors.ts";
+import {
+  SecretInvalidError,
+  UpstreamCredentialsRejectedError,
+  UpstreamError,
+  UpstreamInvalidResponseError,
+} from "../errors.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import type { HttpClient } from "../upstream/http-client.ts";
 import { renderHeaders, renderSecretString } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, signingKey } from "./signing-key.ts";
-import { hostOf, oauthErrorCode, parseJsonObject, readLifetimeSeconds, requireToken } from "./token-response.ts";
+import {
+  hostOf,
+  oauthErrorCode,
+  parseJsonObject,
+  readLifetimeSeconds,
+  requireToken,
+} from "./token-response.ts";
 
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -61,13 +72,17 @@ const schema = z
     path: ["tokenUrl"],
   })
   .refine((c) => c.assertionAudience !== "issuer" || c.issuer !== undefined, {
-    message: "assertionAudience \"issuer\" needs issuer",
+    message: 'assertionAudience "issuer" needs issuer',
     path: ["issuer"],
   })
-  .refine((c) => c.extraParams === undefined || !Object.keys(c.extraParams).some((k) => RESERVED_PARAMS.has(k)), {
-    message: "extraParams may not set grant_type, scope, audience, resource or client authentication parameters",
-    path: ["extraParams"],
-  });
+  .refine(
+    (c) => c.extraParams === undefined || !Object.keys(c.extraParams).some((k) => RESERVED_PARAMS.has(k)),
+    {
+      message:
+        "extraParams may not set grant_type, scope, audience, resource or client authentication parameters",
+      path: ["extraParams"],
+    },
+  );
 
 const RESERVED_PARAMS = new Set([
   "grant_type",
@@ -116,7 +131,11 @@ export const oauth2ClientCredentialsScheme: SchemeDefinition<typeof schema> = {
   },
 };
 
-async function requestToken(config: Config, { secret, http, now }: SchemeContext, tokenUrl: string): Promise<TokenSet> {
+async function requestToken(
+  config: Config,
+  { secret, http, now }: SchemeContext,
+  tokenUrl: string,
+): Promise<TokenSet> {
   const host = hostOf(tokenUrl);
   const clientId = clientCredential(renderSecretString(config.clientId, secret), "client id", secret);
   const form = new URLSearchParams({ grant_type: "client_credentials" });
@@ -131,11 +150,14 @@ async function requestToken(config: Config, { secret, http, now }: SchemeContext
   };
   const sentAt = now();
   const auth = config.clientAuth;
-  const clientSecret = () => clientCredential(secretField(secret, config.clientSecretField), "client secret", secret);
+  const clientSecret = () =>
+    clientCredential(secretField(secret, config.clientSecretField), "client secret", secret);
   switch (auth.method) {
     case "client_secret_basic": {
       if (auth.encoding === "raw" && clientId.includes(":")) {
-        throw new SecretInvalidError(`Secret "${secret.id}": a client id with ":" cannot be sent with raw Basic encoding.`);
+        throw new SecretInvalidError(
+          `Secret "${secret.id}": a client id with ":" cannot be sent with raw Basic encoding.`,
+        );
       }
       const encode = auth.encoding === "raw" ? (v: string) => v : formEncode;
       headers.authorization = `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret())}`).toString("base64")}`;
@@ -172,9 +194,15 @@ async function requestToken(config: Config, { secret, http, now }: SchemeContext
     const code = oauthErrorCode(response.text);
     const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
     if (response.status === 401 || code === "invalid_client") {
-      throw new UpstreamCredentialsRejectedError(`Token endpoint ${host} rejected the client credentials.`, details);
+      throw new UpstreamCredentialsRejectedError(
+        `Token endpoint ${host} rejected the client credentials.`,
+        details,
+      );
     }
-    throw new UpstreamError(`Token endpoint ${host} refused the token request (HTTP ${response.status}${code ? `, ${code}` : ""}).`, details);
+    throw new UpstreamError(
+      `Token endpoint ${host} refused the token request (HTTP ${response.status}${code ? `, ${code}` : ""}).`,
+      details,
+    );
   }
   const body = parseJsonObject(response.text, host);
   const accessToken = requireToken(body.access_token, "access_token", host);
@@ -184,7 +212,12 @@ async function requestToken(config: Config, { secret, http, now }: SchemeContext
     throw new UpstreamInvalidResponseError(`Token endpoint ${host} issued a token_type other than Bearer.`);
   }
   const lifetime = readLifetimeSeconds(body.expires_in, "expires_in", config, host);
-  return { accessToken, expiresAt: sentAt + lifetime * 1000, obtainedAt: sentAt, secretVersion: secret.versionId };
+  return {
+    accessToken,
+    expiresAt: sentAt + lifetime * 1000,
+    obtainedAt: sentAt,
+    secretVersion: secret.versionId,
+  };
 }
 
 function clientCredential(value: string, what: string, secret: Secret): string {
@@ -206,10 +239,16 @@ async function discoverTokenEndpoint(http: HttpClient, issuer: string): Promise<
   ];
   const host = url.host;
   for (const candidate of candidates) {
-    const response = await http.send({ url: candidate, method: "GET", headers: { accept: "application/json" } });
+    const response = await http.send({
+      url: candidate,
+      method: "GET",
+      headers: { accept: "application/json" },
+    });
     if (response.status === 404) continue;
     if (response.status !== 200) {
-      throw new UpstreamError(`Discovery at ${host} failed with HTTP ${response.status}.`, { upstreamStatus: response.status });
+      throw new UpstreamError(`Discovery at ${host} failed with HTTP ${response.status}.`, {
+        upstreamStatus: response.status,
+      });
     }
     const metadata = parseJsonObject(response.text, host);
     if (metadata.issuer !== issuer) {
@@ -221,5 +260,7 @@ async function discoverTokenEndpoint(http: HttpClient, issuer: string): Promise<
     }
     return parsed.data;
   }
-  throw new UpstreamError(`Issuer ${host} publishes no authorization server metadata.`, { upstreamStatus: 404 });
+  throw new UpstreamError(`Issuer ${host} publishes no authorization server metadata.`, {
+    upstreamStatus: 404,
+  });
 }

@@ -4,4 +4,9 @@ import { staticScheme } from "./static.ts";
 import { tokenExchangeScheme } from "./token-exchange.ts";
 
 /** Every credential scheme the broker knows. A new scheme is one file plus one line here. */
-export const SCHEMES = [staticScheme, signedJwtScheme, oauth2ClientCredentialsScheme, tokenExchangeScheme] as const;
+export const SCHEMES = [
+  staticScheme,
+  signedJwtScheme,
+  oauth2ClientCredentialsScheme,
+  tokenExchangeScheme,
+] as const;

@@ -1,5 +1,5 @@
-import { SecretInvalidError } from "../errors.ts";
 import { MissingTemplateValueError, type RenderVars, renderJson, renderString } from "../config/template.ts";
+import { SecretInvalidError } from "../errors.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 
 /** Header values must be visible ASCII and spaces: CR/LF would split or smuggle headers. */
@@ -44,10 +44,18 @@ export function renderHeaders(
   });
 }
 
-export function renderSecretJson(template: unknown, secret: Secret, vars: Omit<RenderVars, "secret"> = {}): unknown {
+export function renderSecretJson(
+  template: unknown,
+  secret: Secret,
+  vars: Omit<RenderVars, "secret"> = {},
+): unknown {
   return withSecretErrors(secret, () => renderJson(template, { ...vars, secret: secret.fields }));
 }
 
-export function renderSecretString(template: string, secret: Secret, vars: Omit<RenderVars, "secret"> = {}): string {
+export function renderSecretString(
+  template: string,
+  secret: Secret,
+  vars: Omit<RenderVars, "secret"> = {},
+): string {
   return withSecretErrors(secret, () => renderString(template, { ...vars, secret: secret.fields }));
 }

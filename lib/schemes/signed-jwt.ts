@@ -3,8 +3,8 @@ import { SignJWT } from "jose";
 import { z } from "zod";
 import { connectionBase, headerTemplates } from "../config/common.ts";
 import { templateJson } from "../config/template.ts";
-import { renderHeaders, renderSecretJson } from "./render-headers.ts";
 import type { Secret } from "../secrets/secret-source.ts";
+import { renderHeaders, renderSecretJson } from "./render-headers.ts";
 import type { SchemeDefinition } from "./scheme.ts";
 import { signingAlgorithm, signingKey, signingKeySpec } from "./signing-key.ts";
 
@@ -67,7 +67,11 @@ export async function mintJwt(template: JwtTemplate, secret: Secret, nowMs: numb
   const key = await signingKey(secret, template.key, template.algorithm);
   const claims = renderSecretJson(template.claims, secret) as Record<string, unknown>;
   const nowSeconds = Math.floor(nowMs / 1000);
-  const jwt = new SignJWT(claims).setProtectedHeader({ typ: "JWT", ...template.header, alg: template.algorithm });
+  const jwt = new SignJWT(claims).setProtectedHeader({
+    typ: "JWT",
+    ...template.header,
+    alg: template.algorithm,
+  });
   if (template.issuedAt) jwt.setIssuedAt(nowSeconds);
   if (template.expiresInSeconds !== undefined) jwt.setExpirationTime(nowSeconds + template.expiresInSeconds);
   if (template.jwtId) jwt.setJti(randomUUID());

@@ -5,7 +5,18 @@ import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 
 export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
-export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export const ASYMMETRIC_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
 export const signingAlgorithm = z.enum([...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS]);
 export type SigningAlgorithm = z.infer<typeof signingAlgorithm>;
 
@@ -34,7 +45,10 @@ const cache = new WeakMap<Secret, Map<string, Promise<SigningKey>>>();
 
 export function signingKey(secret: Secret, spec: SigningKeySpec, alg: SigningAlgorithm): Promise<SigningKey> {
   let perSecret = cache.get(secret);
-  if (!perSecret) cache.set(secret, (perSecret = new Map()));
+  if (!perSecret) {
+    perSecret = new Map();
+    cache.set(secret, perSecret);
+  }
   const id = `${spec.field}\0${spec.encoding}\0${alg}`;
   let key = perSecret.get(id);
   if (!key) {
@@ -49,7 +63,8 @@ async function loadKey(secret: Secret, spec: SigningKeySpec, alg: SigningAlgorit
   const text = secretField(secret, spec.field);
   const where = `Secret "${secret.id}" field "${spec.field}"`;
   if (isHmac(alg)) {
-    const bytes = spec.encoding === "utf8" ? new TextEncoder().encode(text) : Buffer.from(text, spec.encoding);
+    const bytes =
+      spec.encoding === "utf8" ? new TextEncoder().encode(text) : Buffer.from(text, spec.encoding);
     const min = MIN_HMAC_BYTES[alg] as number;
     if (bytes.byteLength < min) {
       throw new SecretInvalidError(
@@ -63,6 +78,8 @@ async function loadKey(secret: Secret, spec: SigningKeySpec, alg: SigningAlgorit
     if (trimmed.startsWith("{")) return (await importJWK(JSON.parse(trimmed) as JWK, alg)) as CryptoKey;
     return await importPKCS8(trimmed, alg);
   } catch (error) {
-    throw new SecretInvalidError(`${where} is not a ${alg} private key (PKCS#8 PEM or JWK).`, { cause: error });
+    throw new SecretInvalidError(`${where} is not a ${alg} private key (PKCS#8 PEM or JWK).`, {
+      cause: error,
+    });
   }
 }

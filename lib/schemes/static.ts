@@ -23,7 +23,10 @@ export const staticScheme: SchemeDefinition<typeof schema> = {
     return {
       kind: "minted",
       async mint({ secret, now }) {
-        return { headers: renderHeaders(config.headers, secret), expiresAt: now() + config.lifetimeSeconds * 1000 };
+        return {
+          headers: renderHeaders(config.headers, secret),
+          expiresAt: now() + config.lifetimeSeconds * 1000,
+        };
       },
     };
   },

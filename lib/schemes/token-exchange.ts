@@ -6,9 +6,18 @@ import { logger } from "../observability/logger.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import { renderHeaders, renderSecretJson } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
-import { getPath, hostOf, oauthErrorCode, parseJsonObject, readLifetimeSeconds, requireToken } from "./token-response.ts";
+import {
+  getPath,
+  hostOf,
+  oauthErrorCode,
+  parseJsonObject,
+  readLifetimeSeconds,
+  requireToken,
+} from "./token-response.ts";
 
-const fieldPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a field name or dot path");
+const fieldPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a field name or dot path");
 
 function endpoint(allowed: readonly string[]) {
   return z.strictObject({
@@ -103,7 +112,10 @@ async function exchange(config: Config, context: SchemeContext): Promise<TokenSe
     const code = oauthErrorCode(response.text);
     const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
     if (response.status === 401 || response.status === 403 || code === "invalid_client") {
-      throw new UpstreamCredentialsRejectedError(`Token exchange at ${host} rejected the connection's credentials.`, details);
+      throw new UpstreamCredentialsRejectedError(
+        `Token exchange at ${host} rejected the connection's credentials.`,
+        details,
+      );
     }
     throw new UpstreamError(`Token exchange at ${host} failed with HTTP ${response.status}.`, details);
   }
@@ -113,7 +125,9 @@ async function exchange(config: Config, context: SchemeContext): Promise<TokenSe
 async function refresh(config: Config, context: SchemeContext, current: TokenSet): Promise<TokenSet> {
   const refreshEndpoint = config.refresh as Endpoint;
   const host = hostOf(refreshEndpoint.url);
-  const { response, sentAt } = await call(refreshEndpoint, context, { refreshToken: current.refreshToken as string });
+  const { response, sentAt } = await call(refreshEndpoint, context, {
+    refreshToken: current.refreshToken as string,
+  });
   if (response.status !== 200 && response.status !== 201) {
     const code = oauthErrorCode(response.text);
     const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
@@ -148,7 +162,8 @@ function readTokens(config: Config, text: string, host: string, sentAt: number, 
     const refreshValue = fields.refreshExpiresIn ? getPath(body, fields.refreshExpiresIn) : undefined;
     if (refreshValue !== undefined && fields.refreshExpiresIn) {
       const refreshPolicy = { maxLifetimeSeconds: 366 * 86_400 };
-      tokens.refreshExpiresAt = sentAt + readLifetimeSeconds(refreshValue, fields.refreshExpiresIn, refreshPolicy, host) * 1000;
+      tokens.refreshExpiresAt =
+        sentAt + readLifetimeSeconds(refreshValue, fields.refreshExpiresIn, refreshPolicy, host) * 1000;
     }
   }
   return tokens;

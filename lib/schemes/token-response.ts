@@ -15,7 +15,9 @@ export function parseJsonObject(text: string, host: string): Record<string, unkn
     throw new UpstreamInvalidResponseError(`Upstream ${host} sent a token response that is not JSON.`);
   }
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new UpstreamInvalidResponseError(`Upstream ${host} sent a token response that is not a JSON object.`);
+    throw new UpstreamInvalidResponseError(
+      `Upstream ${host} sent a token response that is not a JSON object.`,
+    );
   }
   return body as Record<string, unknown>;
 }
@@ -39,7 +41,9 @@ export function requireToken(value: unknown, field: string, host: string): strin
     throw new UpstreamInvalidResponseError(`Upstream ${host} sent no "${field}" in its token response.`);
   }
   if (!isSafeHeaderValue(value) || value.includes(" ")) {
-    throw new UpstreamInvalidResponseError(`Upstream ${host} sent a "${field}" with characters not allowed in a token.`);
+    throw new UpstreamInvalidResponseError(
+      `Upstream ${host} sent a "${field}" with characters not allowed in a token.`,
+    );
   }
   return value;
 }
@@ -48,7 +52,12 @@ export function requireToken(value: unknown, field: string, host: string): strin
  * A lifetime in seconds: a positive integer (or integer string), capped at maxLifetimeSeconds.
  * Missing: the configured default, or an error when there is none.
  */
-export function readLifetimeSeconds(value: unknown, field: string, policy: LifetimePolicy, host: string): number {
+export function readLifetimeSeconds(
+  value: unknown,
+  field: string,
+  policy: LifetimePolicy,
+  host: string,
+): number {
   if (value === undefined || value === null) {
     if (policy.defaultExpiresInSeconds !== undefined) return policy.defaultExpiresInSeconds;
     throw new UpstreamInvalidResponseError(
@@ -57,7 +66,9 @@ export function readLifetimeSeconds(value: unknown, field: string, policy: Lifet
   }
   const seconds = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds <= 0) {
-    throw new UpstreamInvalidResponseError(`Upstream ${host} sent an invalid "${field}" (must be a positive integer).`);
+    throw new UpstreamInvalidResponseError(
+      `Upstream ${host} sent an invalid "${field}" (must be a positive integer).`,
+    );
   }
   return Math.min(seconds, policy.maxLifetimeSeconds);
 }

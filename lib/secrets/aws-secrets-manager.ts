@@ -23,11 +23,16 @@ export function awsSecretsManager(client?: SecretsManagerClient): RawSecretFetch
       const name = (error as { name?: string }).name ?? "";
       if (NOT_FOUND.has(name)) throw new SecretNotFoundError(id, { cause: error });
       if (name === "DecryptionFailure") {
-        throw new SecretInvalidError(`Secret "${id}" cannot be decrypted by the broker (KMS).`, { cause: error });
+        throw new SecretInvalidError(`Secret "${id}" cannot be decrypted by the broker (KMS).`, {
+          cause: error,
+        });
       }
-      throw new UpstreamUnavailableError(`Secrets Manager failed reading "${id}" (${name || "network error"}).`, {
-        cause: error,
-      });
+      throw new UpstreamUnavailableError(
+        `Secrets Manager failed reading "${id}" (${name || "network error"}).`,
+        {
+          cause: error,
+        },
+      );
     }
     if (out.SecretString === undefined) {
       throw new SecretInvalidError(`Secret "${id}" has no SecretString; store a JSON object, not binary.`);

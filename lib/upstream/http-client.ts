@@ -113,14 +113,19 @@ export class HttpClient {
     } catch (error) {
       if (signal.aborted) throw new RetryableFailure(this.#timeout(host, error));
       throw new RetryableFailure(
-        new UpstreamUnavailableError(`Upstream ${host} is unreachable (${networkCode(error)}).`, { cause: error }),
+        new UpstreamUnavailableError(`Upstream ${host} is unreachable (${networkCode(error)}).`, {
+          cause: error,
+        }),
       );
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
-      throw new UpstreamError(`Upstream ${host} answered with a redirect (${response.status}); not followed.`, {
-        upstreamStatus: response.status,
-      });
+      throw new UpstreamError(
+        `Upstream ${host} answered with a redirect (${response.status}); not followed.`,
+        {
+          upstreamStatus: response.status,
+        },
+      );
     }
     let text: string;
     try {
@@ -129,7 +134,9 @@ export class HttpClient {
       if (error instanceof UpstreamError) throw error;
       if (signal.aborted) throw new RetryableFailure(this.#timeout(host, error));
       throw new RetryableFailure(
-        new UpstreamUnavailableError(`Upstream ${host} closed the connection mid-response.`, { cause: error }),
+        new UpstreamUnavailableError(`Upstream ${host} closed the connection mid-response.`, {
+          cause: error,
+        }),
       );
     }
     return { status: response.status, headers: response.headers, text };

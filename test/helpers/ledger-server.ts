@@ -1,4 +1,4 @@
-import { type ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { sendJson, startServer, type TestServer } from "./http-server.ts";
 
 export interface LedgerServerOptions {

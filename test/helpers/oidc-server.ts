@@ -17,7 +17,13 @@ export async function startOidcServer(clients: Record<string, unknown>[]): Promi
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
-    clients: clients.map((c) => ({ grant_types: ["client_credentials"], redirect_uris: [], response_types: [], scope: "read write", ...c })),
+    clients: clients.map((c) => ({
+      grant_types: ["client_credentials"],
+      redirect_uris: [],
+      response_types: [],
+      scope: "read write",
+      ...c,
+    })),
     features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
     scopes: ["read", "write"],
     ttl: { ClientCredentials: 600 },

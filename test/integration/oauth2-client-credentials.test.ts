@@ -16,11 +16,27 @@ beforeAll(async () => {
   privateKeyPem = await exportPKCS8(privateKey);
   const jwk = { ...(await exportJWK(publicKey)), use: "sig", alg: "RS256" };
   oidc = await startOidcServer([
-    { client_id: `${CLIENT_ID}-basic`, client_secret: CLIENT_SECRET, token_endpoint_auth_method: "client_secret_basic" },
-    { client_id: `${CLIENT_ID}-post`, client_secret: CLIENT_SECRET, token_endpoint_auth_method: "client_secret_post" },
-    { client_id: `${CLIENT_ID}-hsjwt`, client_secret: CLIENT_SECRET, token_endpoint_auth_method: "client_secret_jwt" },
+    {
+      client_id: `${CLIENT_ID}-basic`,
+      client_secret: CLIENT_SECRET,
+      token_endpoint_auth_method: "client_secret_basic",
+    },
+    {
+      client_id: `${CLIENT_ID}-post`,
+      client_secret: CLIENT_SECRET,
+      token_endpoint_auth_method: "client_secret_post",
+    },
+    {
+      client_id: `${CLIENT_ID}-hsjwt`,
+      client_secret: CLIENT_SECRET,
+      token_endpoint_auth_method: "client_secret_jwt",
+    },
     { client_id: `${CLIENT_ID}-pkjwt`, token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [jwk] } },
-    { client_id: "plain-client", client_secret: "plain-secret-0123456789", token_endpoint_auth_method: "client_secret_basic" },
+    {
+      client_id: "plain-client",
+      client_secret: "plain-secret-0123456789",
+      token_endpoint_auth_method: "client_secret_basic",
+    },
   ]);
 });
 afterAll(() => oidc.close());
@@ -45,7 +61,10 @@ describe("oauth2-client-credentials against oidc-provider", () => {
     ["client_secret_jwt", "hsjwt", {}],
     ["private_key_jwt", "pkjwt", { privateKey: "PEM" }],
   ])("%s with a client id and secret containing : %% + and space", async (method, suffix, extraSecret) => {
-    const fields: Record<string, string> = { clientId: `${CLIENT_ID}-${suffix}`, clientSecret: CLIENT_SECRET };
+    const fields: Record<string, string> = {
+      clientId: `${CLIENT_ID}-${suffix}`,
+      clientSecret: CLIENT_SECRET,
+    };
     if ("privateKey" in extraSecret) fields.privateKey = privateKeyPem;
     const { broker } = testBroker(connection(method), { cc: fields });
     const before = Date.now();
@@ -60,7 +79,9 @@ describe("oauth2-client-credentials against oidc-provider", () => {
   });
 
   it("caches the token: the second request does not reach the token endpoint", async () => {
-    const { broker } = testBroker(connection("client_secret_basic"), { cc: { clientId: `${CLIENT_ID}-basic`, clientSecret: CLIENT_SECRET } });
+    const { broker } = testBroker(connection("client_secret_basic"), {
+      cc: { clientId: `${CLIENT_ID}-basic`, clientSecret: CLIENT_SECRET },
+    });
     const before = oidc.tokenRequests();
     const results = await Promise.all(Array.from({ length: 20 }, () => broker.getCredential("cc")));
     expect(oidc.tokenRequests() - before).toBe(1);
@@ -70,18 +91,34 @@ describe("oauth2-client-credentials against oidc-provider", () => {
 
   it("discovers the token endpoint from the issuer (RFC 8414, then OpenID discovery)", async () => {
     const { broker } = testBroker(
-      { cc: { scheme: "oauth2-client-credentials", secret: "cc", issuer: oidc.issuer, clientAuth: { method: "client_secret_post" } } },
+      {
+        cc: {
+          scheme: "oauth2-client-credentials",
+          secret: "cc",
+          issuer: oidc.issuer,
+          clientAuth: { method: "client_secret_post" },
+        },
+      },
       { cc: { clientId: `${CLIENT_ID}-post`, clientSecret: CLIENT_SECRET } },
     );
     const credential = await broker.getCredential("cc");
-    expect(await oidc.provider.ClientCredentials.find((credential.headers.Authorization as string).slice(7))).toBeTruthy();
+    expect(
+      await oidc.provider.ClientCredentials.find((credential.headers.Authorization as string).slice(7)),
+    ).toBeTruthy();
   });
 
   it("raw Basic is an explicit option: it works for plain ids and is never a silent fallback", async () => {
-    const plain = testBroker(connection("client_secret_basic"), { cc: { clientId: "plain-client", clientSecret: "plain-secret-0123456789" } });
+    const plain = testBroker(connection("client_secret_basic"), {
+      cc: { clientId: "plain-client", clientSecret: "plain-secret-0123456789" },
+    });
     await expect(plain.broker.getCredential("cc")).resolves.toBeTruthy();
     const raw = testBroker(
-      { cc: { ...connection("client_secret_basic").cc, clientAuth: { method: "client_secret_basic", encoding: "raw" } } },
+      {
+        cc: {
+          ...connection("client_secret_basic").cc,
+          clientAuth: { method: "client_secret_basic", encoding: "raw" },
+        },
+      },
       { cc: { clientId: `${CLIENT_ID}-basic`.replace(":", ""), clientSecret: CLIENT_SECRET } },
     );
     // The provider form-decodes, so "%+ " sent raw is refused, and no other encoding is tried.
@@ -111,11 +148,14 @@ describe("oauth2-client-credentials against oidc-provider", () => {
     const originalGet = secrets.get.bind(secrets);
     secrets.get = async (id, options) => {
       reads.set(id, (reads.get(id) ?? 0) + 1);
-      if (options?.forceRefresh) secrets.set("cc", { clientId: `${CLIENT_ID}-post`, clientSecret: CLIENT_SECRET }, "v2");
+      if (options?.forceRefresh)
+        secrets.set("cc", { clientId: `${CLIENT_ID}-post`, clientSecret: CLIENT_SECRET }, "v2");
       return originalGet(id, options);
     };
     const credential = await broker.getCredential("cc");
-    expect(await oidc.provider.ClientCredentials.find((credential.headers.Authorization as string).slice(7))).toBeTruthy();
+    expect(
+      await oidc.provider.ClientCredentials.find((credential.headers.Authorization as string).slice(7)),
+    ).toBeTruthy();
     expect(secrets.forcedReads.get("cc")).toBe(1);
   });
 

@@ -10,7 +10,10 @@ afterEach(async () => {
   ledger = undefined;
 });
 
-async function setup(options: Parameters<typeof startLedgerServer>[0] = {}, secret = { apiKeyId: "key-id", apiKeySecret: "key-secret" }) {
+async function setup(
+  options: Parameters<typeof startLedgerServer>[0] = {},
+  secret = { apiKeyId: "key-id", apiKeySecret: "key-secret" },
+) {
   ledger = await startLedgerServer(options);
   const clock = { t: T0 };
   const { broker, secrets } = testBroker(
@@ -33,9 +36,16 @@ describe("token-exchange (seed 004 Ledger Enterprise)", () => {
     });
     expect(server.requests[0]).toMatchObject({ method: "POST", path: "/auth/token" });
     expect(server.requests[0]?.headers["content-type"]).toBe("application/json");
-    expect(JSON.parse(server.requests[0]?.body ?? "")).toEqual({ workspace: "ws", apiKeyId: "key-id", apiKeySecret: "key-secret" });
+    expect(JSON.parse(server.requests[0]?.body ?? "")).toEqual({
+      workspace: "ws",
+      apiKeyId: "key-id",
+      apiKeySecret: "key-secret",
+    });
     clock.t = T0 + 239_000; // still outside the 60 s skew
-    expect(await broker.getCredential("ledger")).toMatchObject({ headers: { Authorization: "Bearer at-1" }, source: "memory" });
+    expect(await broker.getCredential("ledger")).toMatchObject({
+      headers: { Authorization: "Bearer at-1" },
+      source: "memory",
+    });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -93,7 +103,10 @@ describe("token-exchange (seed 004 Ledger Enterprise)", () => {
     await broker.getCredential("ledger");
     server.options.fault = (res) => res.writeHead(500).end("boom");
     clock.t = T0 + 250_000;
-    expect(await broker.getCredential("ledger")).toMatchObject({ headers: { Authorization: "Bearer at-1" }, source: "memory" });
+    expect(await broker.getCredential("ledger")).toMatchObject({
+      headers: { Authorization: "Bearer at-1" },
+      source: "memory",
+    });
     clock.t = T0 + 296_000; // less than 5 s left: not handed out
     await expect(broker.getCredential("ledger")).rejects.toMatchObject({ status: 502 });
   });

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { UpstreamError, UpstreamInvalidResponseError, UpstreamTimeoutError, UpstreamUnavailableError } from "../../lib/errors.ts";
+import {
+  UpstreamError,
+  UpstreamInvalidResponseError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from "../../lib/errors.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { parseRetryAfter } from "../../lib/upstream/retry-after.ts";
 import { testBroker } from "../helpers/broker.ts";
@@ -29,7 +34,15 @@ function recordingClient(options: ConstructorParameters<typeof HttpClient>[0] = 
 /** A client_credentials connection against the given token URL. */
 function oauth(tokenUrl: string, http: HttpClient, extra: Record<string, unknown> = {}) {
   return testBroker(
-    { cc: { scheme: "oauth2-client-credentials", secret: "cc", tokenUrl, clientAuth: { method: "client_secret_post" }, ...extra } },
+    {
+      cc: {
+        scheme: "oauth2-client-credentials",
+        secret: "cc",
+        tokenUrl,
+        clientAuth: { method: "client_secret_post" },
+        ...extra,
+      },
+    },
     { cc: { clientId: "client", clientSecret: "client-secret-value" } },
     { http },
   ).broker;
@@ -39,7 +52,9 @@ describe("HttpClient retries", () => {
   it("retries 500s with jittered backoff, at most maxAttempts, then 502", async () => {
     const s = await server((_, res) => void res.writeHead(500).end("internal stack trace with secrets"));
     const { client, delays } = recordingClient({ maxAttempts: 3, baseDelayMs: 100 });
-    const error = await oauth(`${s.url}/token`, client).getCredential("cc").catch((e) => e);
+    const error = await oauth(`${s.url}/token`, client)
+      .getCredential("cc")
+      .catch((e) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ status: 502, upstreamStatus: 500 });
     expect(error.message).not.toContain("stack trace");
@@ -62,7 +77,9 @@ describe("HttpClient retries", () => {
   it("does not wait out a Retry-After beyond the cap: 503 with Retry-After for the caller", async () => {
     const s = await server((_, res) => void res.writeHead(503, { "retry-after": "120" }).end());
     const { client, delays } = recordingClient({ maxDelayMs: 2000 });
-    const error = await oauth(`${s.url}/token`, client).getCredential("cc").catch((e) => e);
+    const error = await oauth(`${s.url}/token`, client)
+      .getCredential("cc")
+      .catch((e) => e);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(error).toMatchObject({ status: 503, retryAfterSeconds: 120 });
     expect(delays).toEqual([]);
@@ -75,7 +92,9 @@ describe("HttpClient retries", () => {
     await s.close();
     servers.length = 0;
     const { client } = recordingClient({ maxAttempts: 2 });
-    const error = await oauth(`${url}/token`, client).getCredential("cc").catch((e) => e);
+    const error = await oauth(`${url}/token`, client)
+      .getCredential("cc")
+      .catch((e) => e);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(error.message).toMatch(/unreachable \(ECONNREFUSED\)/);
   });
@@ -83,16 +102,22 @@ describe("HttpClient retries", () => {
   it("a hang past the timeout is a 504", async () => {
     const s = await server(() => new Promise(() => {})); // never answers
     const { client } = recordingClient({ timeoutMs: 150, maxAttempts: 1 });
-    const error = await oauth(`${s.url}/token`, client).getCredential("cc").catch((e) => e);
+    const error = await oauth(`${s.url}/token`, client)
+      .getCredential("cc")
+      .catch((e) => e);
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect(error.status).toBe(504);
   });
 
   it("never follows a redirect (credentials would go to another host)", async () => {
-    const elsewhere = await server((_, res) => sendJson(res, 200, { access_token: "stolen", expires_in: 60 }));
+    const elsewhere = await server((_, res) =>
+      sendJson(res, 200, { access_token: "stolen", expires_in: 60 }),
+    );
     const s = await server((_, res) => void res.writeHead(307, { location: `${elsewhere.url}/token` }).end());
     const { client } = recordingClient();
-    const error = await oauth(`${s.url}/token`, client).getCredential("cc").catch((e) => e);
+    const error = await oauth(`${s.url}/token`, client)
+      .getCredential("cc")
+      .catch((e) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ status: 502, upstreamStatus: 307 });
     expect(elsewhere.requests).toHaveLength(0);
@@ -110,9 +135,13 @@ describe("HttpClient retries", () => {
 
 describe("token responses (RFC 6749 5.1 / 5.2)", () => {
   async function answer(status: number, body: string, extra: Record<string, unknown> = {}) {
-    const s = await server((_, res) => void res.writeHead(status, { "content-type": "application/json" }).end(body));
+    const s = await server(
+      (_, res) => void res.writeHead(status, { "content-type": "application/json" }).end(body),
+    );
     const { client } = recordingClient({ maxAttempts: 1 });
-    return oauth(`${s.url}/token`, client, extra).getCredential("cc").catch((e) => e);
+    return oauth(`${s.url}/token`, client, extra)
+      .getCredential("cc")
+      .catch((e) => e);
   }
 
   it.each([

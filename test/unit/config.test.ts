@@ -16,7 +16,10 @@ describe("config loading", () => {
   it("loads the committed example config", () => {
     const config = loadConfigFile("examples/broker.config.json");
     expect([...config.connections.keys()]).toContain("demo-signed");
-    expect(config.connections.get("demo-signed")).toMatchObject({ scheme: "signed-jwt", preset: "x-signature" });
+    expect(config.connections.get("demo-signed")).toMatchObject({
+      scheme: "signed-jwt",
+      preset: "x-signature",
+    });
   });
 
   it("reports a missing file and invalid JSON with the file name", () => {
@@ -27,7 +30,12 @@ describe("config loading", () => {
     const found = issues({
       connections: {
         a: { scheme: "static", secret: "s", headers: { "bad header": "x" } },
-        b: { scheme: "signed-jwt", secret: "s", jwt: { algorithm: "none", key: { field: "k" }, claims: {} }, headers: { A: "{{jwt}}" } },
+        b: {
+          scheme: "signed-jwt",
+          secret: "s",
+          jwt: { algorithm: "none", key: { field: "k" }, claims: {} },
+          headers: { A: "{{jwt}}" },
+        },
         c: { preset: "ledger-enterprise", secret: "s", baseUrl: "http://api.example.com", workspace: "w" },
       },
     });
@@ -52,21 +60,32 @@ describe("config loading", () => {
   });
 
   it("rejects unknown fields (typos must not be ignored)", () => {
-    expect(issues({ connections: { a: { preset: "jet-admin", secret: "s", secrte: "x" } } })[0]?.message).toMatch(
-      /Unrecognized key.*secrte/,
-    );
+    expect(
+      issues({ connections: { a: { preset: "jet-admin", secret: "s", secrte: "x" } } })[0]?.message,
+    ).toMatch(/Unrecognized key.*secrte/);
   });
 
   it("rejects template placeholders the place does not offer", () => {
     const found = issues({
       connections: {
         a: { scheme: "static", secret: "s", headers: { Authorization: "Bearer {{jwt}}" } },
-        b: { scheme: "signed-jwt", secret: "s", jwt: { key: { field: "k" }, claims: { sub: "{{token}}" } }, headers: { A: "{{jwt}}" } },
+        b: {
+          scheme: "signed-jwt",
+          secret: "s",
+          jwt: { key: { field: "k" }, claims: { sub: "{{token}}" } },
+          headers: { A: "{{jwt}}" },
+        },
       },
     });
     expect(found).toEqual([
-      { path: "connections.a.headers.Authorization", message: expect.stringMatching(/unknown placeholder \{\{jwt\}\}/) },
-      { path: "connections.b.jwt.claims.sub", message: expect.stringMatching(/unknown placeholder \{\{token\}\}/) },
+      {
+        path: "connections.a.headers.Authorization",
+        message: expect.stringMatching(/unknown placeholder \{\{jwt\}\}/),
+      },
+      {
+        path: "connections.b.jwt.claims.sub",
+        message: expect.stringMatching(/unknown placeholder \{\{token\}\}/),
+      },
     ]);
   });
 
@@ -74,7 +93,12 @@ describe("config loading", () => {
     expect(
       issues({
         connections: {
-          a: { scheme: "signed-jwt", secret: "s", jwt: { key: { field: "k" }, claims: { exp: 1 } }, headers: { A: "{{jwt}}" } },
+          a: {
+            scheme: "signed-jwt",
+            secret: "s",
+            jwt: { key: { field: "k" }, claims: { exp: 1 } },
+            headers: { A: "{{jwt}}" },
+          },
         },
       })[0],
     ).toMatchObject({ path: "connections.a.jwt.claims" });
@@ -89,27 +113,48 @@ describe("config loading", () => {
   });
 
   it("needs tokenUrl or issuer for client credentials, and plain http only to loopback", () => {
-    expect(issues({ connections: { a: { scheme: "oauth2-client-credentials", secret: "s" } } })[0]).toMatchObject({
+    expect(
+      issues({ connections: { a: { scheme: "oauth2-client-credentials", secret: "s" } } })[0],
+    ).toMatchObject({
       path: "connections.a.tokenUrl",
     });
     expect(
-      issues({ connections: { a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://10.0.0.1/t" } } })[0],
+      issues({
+        connections: {
+          a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://10.0.0.1/t" },
+        },
+      })[0],
     ).toMatchObject({ path: "connections.a.tokenUrl" });
     const ok = parseConfig({
-      connections: { a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://127.0.0.1:9/t" } },
+      connections: {
+        a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://127.0.0.1:9/t" },
+      },
     });
-    expect(ok.connections.get("a")).toMatchObject({ clientAuth: { method: "client_secret_basic", encoding: "form-urlencoded" } });
+    expect(ok.connections.get("a")).toMatchObject({
+      clientAuth: { method: "client_secret_basic", encoding: "form-urlencoded" },
+    });
   });
 
   it("expands every vendor preset into a valid generic connection", () => {
     const config = parseConfig({
       connections: {
         brief: { preset: "brief", secret: "s" },
-        tokenos: { preset: "tokenos", secret: "s", projectUrl: "https://p.projects.oryapis.com/", scope: ["read", "write"] },
+        tokenos: {
+          preset: "tokenos",
+          secret: "s",
+          projectUrl: "https://p.projects.oryapis.com/",
+          scope: ["read", "write"],
+        },
         sig: { preset: "x-signature", secret: "s" },
         org: { preset: "x-signature-organization", secret: "s" },
         jet: { preset: "jet-admin", secret: "s" },
-        ledger: { preset: "ledger-enterprise", secret: "s", baseUrl: "https://api.ledger.example/", workspace: "ws", prewarm: true },
+        ledger: {
+          preset: "ledger-enterprise",
+          secret: "s",
+          baseUrl: "https://api.ledger.example/",
+          workspace: "ws",
+          prewarm: true,
+        },
       },
     });
     expect(config.connections.get("tokenos")).toMatchObject({
@@ -121,9 +166,20 @@ describe("config loading", () => {
       scheme: "token-exchange",
       prewarm: true,
       exchange: { url: "https://api.ledger.example/auth/token", body: { workspace: "ws" } },
-      refresh: { url: "https://api.ledger.example/auth/token/refresh", body: { workspace: "ws", refreshToken: "{{refreshToken}}" } },
-      response: { accessToken: "accessToken", expiresIn: "expiresInSeconds", refreshToken: "refreshToken", refreshExpiresIn: "refreshExpiresInSeconds" },
+      refresh: {
+        url: "https://api.ledger.example/auth/token/refresh",
+        body: { workspace: "ws", refreshToken: "{{refreshToken}}" },
+      },
+      response: {
+        accessToken: "accessToken",
+        expiresIn: "expiresInSeconds",
+        refreshToken: "refreshToken",
+        refreshExpiresIn: "refreshExpiresInSeconds",
+      },
     });
-    expect(config.connections.get("jet")).toMatchObject({ scheme: "static", headers: { Authorization: "Bearer {{secret.token}}" } });
+    expect(config.connections.get("jet")).toMatchObject({
+      scheme: "static",
+      headers: { Authorization: "Bearer {{secret.token}}" },
+    });
   });
 });

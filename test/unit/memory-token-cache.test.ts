@@ -50,7 +50,10 @@ describe("MemoryTokenCache", () => {
   it("serves a still-usable token when the refresh fails, and fails when none is left", async () => {
     const now = { t: 0 };
     const cache = new MemoryTokenCache();
-    await cache.get("k", policy(now, async () => token(1000)));
+    await cache.get(
+      "k",
+      policy(now, async () => token(1000)),
+    );
     now.t = 950;
     const failing = policy(now, async () => {
       throw new Error("upstream down");
@@ -63,7 +66,10 @@ describe("MemoryTokenCache", () => {
   it("passes the current token to refresh (for its refresh token) and retries after a failure", async () => {
     const now = { t: 0 };
     const cache = new MemoryTokenCache();
-    await cache.get("k", policy(now, async () => token(100, "old")));
+    await cache.get(
+      "k",
+      policy(now, async () => token(100, "old")),
+    );
     now.t = 200;
     const seen: (TokenSet | undefined)[] = [];
     const p: RefreshPolicy = {

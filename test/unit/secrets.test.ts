@@ -86,7 +86,10 @@ describe("local file secrets", () => {
 });
 
 describe("AWS Secrets Manager adapter", () => {
-  const client = new SecretsManagerClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+  const client = new SecretsManagerClient({
+    region: "eu-west-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "y" },
+  });
   const sm = mockClient(client);
 
   it("reads AWSCURRENT and returns the version id", async () => {
@@ -95,7 +98,10 @@ describe("AWS Secrets Manager adapter", () => {
       SecretString: '{"apiKey":"k"}',
       VersionId: "ver-1",
     });
-    expect(await awsSecretsManager(client)("broker/prod/acme")).toEqual({ versionId: "ver-1", secretString: '{"apiKey":"k"}' });
+    expect(await awsSecretsManager(client)("broker/prod/acme")).toEqual({
+      versionId: "ver-1",
+      secretString: '{"apiKey":"k"}',
+    });
   });
 
   it.each([

@@ -44,7 +44,10 @@ describe("signed-jwt: seed vendors", () => {
     const { headers } = await broker.getCredential("org");
     expect(Object.keys(headers)).toEqual(["x-api-key", "x-app-key", "x-app-signature"]);
     expect(headers).toMatchObject({ "x-api-key": "user-key", "x-app-key": "app-key" });
-    expect(await verifyBoth(headers["x-app-signature"] as string, appSecret)).toEqual({ key: "app-key", exp: NOW_S + 60 });
+    expect(await verifyBoth(headers["x-app-signature"] as string, appSecret)).toEqual({
+      key: "app-key",
+      exp: NOW_S + 60,
+    });
   });
 
   it("seed 000 Brief: Authorization: Bearer HS256 {clientId, iat}, no exp", async () => {
@@ -77,7 +80,10 @@ describe("signed-jwt: seed vendors", () => {
 });
 
 describe("signed-jwt: generic options", () => {
-  const generic = (jwt: Record<string, unknown>, headers: Record<string, string> = { Authorization: "Bearer {{jwt}}" }) => ({
+  const generic = (
+    jwt: Record<string, unknown>,
+    headers: Record<string, string> = { Authorization: "Bearer {{jwt}}" },
+  ) => ({
     g: { scheme: "signed-jwt", secret: "g", jwt, headers },
   });
 
@@ -103,11 +109,21 @@ describe("signed-jwt: generic options", () => {
     const token = (a.headers.Authorization as string).slice(7);
     expect(decodeProtectedHeader(token)).toEqual({ typ: "JWT", kid: "k1", alg: "HS512" });
     const payload = await verifyBoth(token, raw, "HS512");
-    expect(payload).toMatchObject({ iss: "me", aud: "api", nested: { n: 1, who: "id-me" }, iat: NOW_S, exp: NOW_S + 30 });
+    expect(payload).toMatchObject({
+      iss: "me",
+      aud: "api",
+      nested: { n: 1, who: "id-me" },
+      iat: NOW_S,
+      exp: NOW_S + 30,
+    });
     expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await jwtVerify((b.headers.Authorization as string).slice(7), bytes(raw), { currentDate: new Date(NOW) })).payload.jti).not.toBe(
-      payload.jti,
-    );
+    expect(
+      (
+        await jwtVerify((b.headers.Authorization as string).slice(7), bytes(raw), {
+          currentDate: new Date(NOW),
+        })
+      ).payload.jti,
+    ).not.toBe(payload.jti);
     expect(a.headers["x-client"]).toBe("me");
   });
 
@@ -116,10 +132,16 @@ describe("signed-jwt: generic options", () => {
     ["HS384", 47],
     ["HS512", 63],
   ])("refuses a %s key of %i bytes (RFC 8725 3.5)", async (algorithm, length) => {
-    const { broker } = testBroker(generic({ algorithm, key: { field: "key" }, claims: {} }), { g: { key: "k".repeat(length) } }, { now });
+    const { broker } = testBroker(
+      generic({ algorithm, key: { field: "key" }, claims: {} }),
+      { g: { key: "k".repeat(length) } },
+      { now },
+    );
     const error = await broker.getCredential("g").catch((e) => e);
     expect(error).toBeInstanceOf(SecretInvalidError);
-    expect(error.message).toBe(`Secret "g" field "key" is ${length} bytes; ${algorithm} needs a key of at least ${length + 1} bytes (RFC 7518 3.2).`);
+    expect(error.message).toBe(
+      `Secret "g" field "key" is ${length} bytes; ${algorithm} needs a key of at least ${length + 1} bytes (RFC 7518 3.2).`,
+    );
   });
 
   it("measures key length in decoded bytes for base64 keys", async () => {
@@ -131,25 +153,43 @@ describe("signed-jwt: generic options", () => {
     await expect(broker.getCredential("g")).rejects.toThrow(/is 31 bytes/);
   });
 
-  it.each(["RS256", "ES256", "EdDSA"] as const)("signs %s with a PKCS#8 PEM or a JWK private key", async (algorithm) => {
-    const { privateKey, publicKey } = await generateKeyPair(algorithm, { extractable: true });
-    for (const key of [await exportPKCS8(privateKey), JSON.stringify(await exportJWK(privateKey))]) {
-      const { broker } = testBroker(generic({ algorithm, key: { field: "pk" }, claims: { sub: "s" }, expiresInSeconds: 10 }), { g: { pk: key } }, { now });
-      const token = ((await broker.getCredential("g")).headers.Authorization as string).slice(7);
-      const { payload } = await jwtVerify(token, publicKey, { algorithms: [algorithm], currentDate: new Date(NOW) });
-      expect(payload).toEqual({ sub: "s", iat: NOW_S, exp: NOW_S + 10 });
-    }
-  });
+  it.each(["RS256", "ES256", "EdDSA"] as const)(
+    "signs %s with a PKCS#8 PEM or a JWK private key",
+    async (algorithm) => {
+      const { privateKey, publicKey } = await generateKeyPair(algorithm, { extractable: true });
+      for (const key of [await exportPKCS8(privateKey), JSON.stringify(await exportJWK(privateKey))]) {
+        const { broker } = testBroker(
+          generic({ algorithm, key: { field: "pk" }, claims: { sub: "s" }, expiresInSeconds: 10 }),
+          { g: { pk: key } },
+          { now },
+        );
+        const token = ((await broker.getCredential("g")).headers.Authorization as string).slice(7);
+        const { payload } = await jwtVerify(token, publicKey, {
+          algorithms: [algorithm],
+          currentDate: new Date(NOW),
+        });
+        expect(payload).toEqual({ sub: "s", iat: NOW_S, exp: NOW_S + 10 });
+      }
+    },
+  );
 
   it("explains a private key that does not parse, without echoing it", async () => {
-    const { broker } = testBroker(generic({ algorithm: "RS256", key: { field: "pk" }, claims: {} }), { g: { pk: "not-a-key-SECRETVALUE" } }, { now });
+    const { broker } = testBroker(
+      generic({ algorithm: "RS256", key: { field: "pk" }, claims: {} }),
+      { g: { pk: "not-a-key-SECRETVALUE" } },
+      { now },
+    );
     const error = await broker.getCredential("g").catch((e) => e);
     expect(error).toBeInstanceOf(SecretInvalidError);
     expect(error.message).toBe('Secret "g" field "pk" is not a RS256 private key (PKCS#8 PEM or JWK).');
   });
 
   it("names a missing secret field", async () => {
-    const { broker } = testBroker({ sig: { preset: "x-signature", secret: "sig" } }, { sig: { jwtKey: JWT_KEY } }, { now });
+    const { broker } = testBroker(
+      { sig: { preset: "x-signature", secret: "sig" } },
+      { sig: { jwtKey: JWT_KEY } },
+      { now },
+    );
     await expect(broker.getCredential("sig")).rejects.toThrow('Secret "sig" has no field "apiKey".');
   });
 
@@ -167,7 +207,11 @@ describe("signed-jwt: generic options", () => {
 
 describe("static", () => {
   it("seed 003 Jet Admin: Authorization: Bearer <token> from the secret", async () => {
-    const { broker } = testBroker({ jet: { preset: "jet-admin", secret: "jet" } }, { jet: { token: "jet-token-1" } }, { now });
+    const { broker } = testBroker(
+      { jet: { preset: "jet-admin", secret: "jet" } },
+      { jet: { token: "jet-token-1" } },
+      { now },
+    );
     expect(await broker.getCredential("jet")).toEqual({
       connection: "jet",
       headers: { Authorization: "Bearer jet-token-1" },
@@ -178,10 +222,20 @@ describe("static", () => {
 
   it("any header layout, with a configured reuse window", async () => {
     const { broker } = testBroker(
-      { k: { scheme: "static", secret: "k", headers: { "x-api-key": "{{secret.key}}", "x-tenant": "t-{{secret.tenant}}" }, lifetimeSeconds: 30 } },
+      {
+        k: {
+          scheme: "static",
+          secret: "k",
+          headers: { "x-api-key": "{{secret.key}}", "x-tenant": "t-{{secret.tenant}}" },
+          lifetimeSeconds: 30,
+        },
+      },
       { k: { key: "abc", tenant: "42" } },
       { now },
     );
-    expect(await broker.getCredential("k")).toMatchObject({ headers: { "x-api-key": "abc", "x-tenant": "t-42" }, expiresAt: NOW + 30_000 });
+    expect(await broker.getCredential("k")).toMatchObject({
+      headers: { "x-api-key": "abc", "x-tenant": "t-42" },
+      expiresAt: NOW + 30_000,
+    });
   });
 });

@@ -19,7 +19,10 @@ export function problemResponses(): MiddlewareObj<unknown, HttpResponse, Error, 
           problemType: error.type,
           status: error.status,
           detail: error.message,
-          ...(error === original ? {} : { error: { name: original?.name, stack: original?.stack } }),
+          // Stack frames without the message line: a library's message may quote data it was given.
+          ...(error === original
+            ? {}
+            : { error: { name: original?.name, frames: original?.stack?.split("\n").slice(1, 8) } }),
         });
       } else {
         logger.info("request rejected", { problemType: error.type, status: error.status });

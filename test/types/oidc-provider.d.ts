@@ -1,0 +1,9 @@
+// oidc-provider ships no types; the tests use only this much of it.
+declare module "oidc-provider" {
+  import type { IncomingMessage, ServerResponse } from "node:http";
+  export default class Provider {
+    constructor(issuer: string, configuration: unknown);
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    ClientCredentials: { find(token: string): Promise<{ clientId: string; scope?: string } | undefined> };
+  }
+}
