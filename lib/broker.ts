@@ -74,6 +74,11 @@ export class Broker {
     }));
   }
 
+  /** The broker's clock (epoch ms), so answers and tests agree on "now". */
+  now(): number {
+    return this.#now();
+  }
+
   has(name: string): boolean {
     return this.#connections.has(name);
   }

@@ -45,7 +45,7 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
   parseBody(request);
   const credential = await broker.getCredential(name);
-  const now = Date.now();
+  const now = broker.now();
   return json(200, {
     connection: name,
     headers: credential.headers,
