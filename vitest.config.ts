@@ -6,6 +6,7 @@ export default defineConfig({
     environment: "node",
     testTimeout: 20_000,
     hookTimeout: 60_000,
-    env: { POWERTOOLS_LOG_LEVEL: "WARN" },
+    env: { POWERTOOLS_LOG_LEVEL: "WARN", POWERTOOLS_METRICS_DISABLED: "true" },
+    globalSetup: ["test/helpers/dynamodb-global-setup.ts"],
   },
 });

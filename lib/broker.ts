@@ -1,10 +1,12 @@
+import { createHash } from "node:crypto";
 import { MemoryTokenCache } from "./cache/memory-token-cache.ts";
 import type { CachedTokens, TokenCache } from "./cache/token-cache.ts";
 import type { BrokerConfig, ConnectionConfig } from "./config/broker-config.ts";
 import { ConnectionNotFoundError, UpstreamCredentialsRejectedError } from "./errors.ts";
 import { logger } from "./observability/logger.ts";
+import { countMetric, METRIC } from "./observability/metrics.ts";
 import { SCHEMES } from "./schemes/registry.ts";
-import type { CredentialScheme, ExchangingScheme, SchemeContext } from "./schemes/scheme.ts";
+import type { CredentialScheme, ExchangingScheme, SchemeContext, TokenSet } from "./schemes/scheme.ts";
 import type { Secret, SecretSource } from "./secrets/secret-source.ts";
 import { HttpClient } from "./upstream/http-client.ts";
 
@@ -35,8 +37,15 @@ export interface ConnectionSummary {
   description?: string;
 }
 
+export interface GetCredentialOptions {
+  /** Treat tokens with less than this left (or refresh tokens) as stale: prewarm's look-ahead. */
+  minRemainingMs?: number;
+}
+
 interface Connection {
   config: ConnectionConfig;
+  /** Connection name plus a fingerprint of its config: changing scope or URL never serves old tokens. */
+  cacheKey: string;
   scheme: CredentialScheme;
   http: HttpClient;
 }
@@ -61,7 +70,8 @@ export class Broker {
       const scheme = (definition.create as (c: ConnectionConfig) => CredentialScheme)(config);
       const http =
         options.http ?? new HttpClient({ ...("http" in config ? config.http : {}) }, { now: this.#now });
-      this.#connections.set(name, { config, scheme, http });
+      const cacheKey = `${name}#${createHash("sha256").update(JSON.stringify(config)).digest("base64url").slice(0, 16)}`;
+      this.#connections.set(name, { config, scheme, http, cacheKey });
     }
   }
 
@@ -79,46 +89,84 @@ export class Broker {
     return this.#now();
   }
 
+  /** The token cache key of an exchanged connection (operators and tests inspect the table with it). */
+  cacheKeyOf(name: string): string | undefined {
+    return this.#connections.get(name)?.cacheKey;
+  }
+
   has(name: string): boolean {
     return this.#connections.has(name);
   }
 
-  async getCredential(name: string): Promise<IssuedCredential> {
+  async getCredential(name: string, options: GetCredentialOptions = {}): Promise<IssuedCredential> {
     const connection = this.#connections.get(name);
     if (!connection) throw new ConnectionNotFoundError();
     const secret = await this.#secrets.get(connection.config.secret);
     const { scheme } = connection;
     if (scheme.kind === "minted") {
       const credential = await scheme.mint(this.#context(connection, secret));
+      countMetric(METRIC.minted);
       return { connection: name, ...credential, source: "minted" };
     }
     try {
-      return await this.#exchanged(connection, scheme, secret);
+      return await this.#exchanged(connection, scheme, secret, options);
     } catch (error) {
       if (!(error instanceof UpstreamCredentialsRejectedError)) throw error;
       // The secret may have been rotated since we cached it: re-read once, retry only if it changed.
       const reread = await this.#secrets.get(connection.config.secret, { forceRefresh: true });
       if (reread.versionId === secret.versionId) throw error;
       logger.info("secret rotated; retrying with the new version", { connection: name });
-      return this.#exchanged(connection, scheme, reread);
+      return this.#exchanged(connection, scheme, reread, options);
     }
   }
 
   async #exchanged(
     connection: Connection,
     scheme: ExchangingScheme,
-    secret: Secret,
+    initialSecret: Secret,
+    options: GetCredentialOptions,
   ): Promise<IssuedCredential> {
     const { config } = connection;
+    let secret = initialSecret;
     const skewMs = ("skewSeconds" in config ? config.skewSeconds : 0) * 1000;
-    const context = this.#context(connection, secret);
-    const sameSecret = (t: { secretVersion: string }) => t.secretVersion === secret.versionId;
-    const { tokens, source } = await this.#cache.get(config.name, {
-      isFresh: (t) => sameSecret(t) && t.expiresAt - Math.max(skewMs, MIN_REMAINING_MS) > this.#now(),
+    const marginMs = Math.max(skewMs, MIN_REMAINING_MS, options.minRemainingMs ?? 0);
+    const sameSecret = (t: TokenSet) => t.secretVersion === secret.versionId;
+    const fresh = (t: TokenSet) =>
+      sameSecret(t) &&
+      t.expiresAt - marginMs > this.#now() &&
+      // Prewarm keeps refresh-token chains alive: refresh before the refresh token runs out too.
+      (options.minRemainingMs === undefined ||
+        t.refreshExpiresAt === undefined ||
+        t.refreshExpiresAt - options.minRemainingMs > this.#now());
+    const { tokens, source } = await this.#cache.get(connection.cacheKey, {
+      isFresh: fresh,
       isUsable: (t) => sameSecret(t) && t.expiresAt - MIN_REMAINING_MS > this.#now(),
-      // A token from an older secret version is not refreshed from: re-exchange with the new secret.
-      refresh: (current) => scheme.obtain(context, current && sameSecret(current) ? current : undefined),
+      refresh: async (current) => {
+        if (current && !sameSecret(current)) {
+          // Another instance obtained this token with a secret version we have not seen: if ours
+          // is the stale one, adopt theirs instead of refreshing with a rotated-out secret.
+          const reread = await this.#secrets.get(config.secret, { forceRefresh: true });
+          if (reread.versionId !== secret.versionId) secret = reread;
+          if (fresh(current)) return current;
+        }
+        try {
+          return await scheme.obtain(
+            this.#context(connection, secret),
+            current && sameSecret(current) ? current : undefined,
+          );
+        } catch (error) {
+          countMetric(METRIC.refreshFailure);
+          throw error;
+        }
+      },
     });
+    countMetric(
+      source === "memory"
+        ? METRIC.cacheHitMemory
+        : source === "shared"
+          ? METRIC.cacheHitShared
+          : METRIC.upstreamRefresh,
+    );
     return {
       connection: config.name,
       headers: scheme.headers(tokens, secret),

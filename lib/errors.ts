@@ -171,6 +171,18 @@ export class UpstreamUnavailableError extends BrokerError {
   readonly title = "Upstream unavailable";
 }
 
+/** Another instance is refreshing this token and it did not finish within the wait: retry shortly. */
+export class TokenRefreshPendingError extends BrokerError {
+  override name = "TokenRefreshPendingError";
+  readonly status = 503;
+  readonly slug = "token-refresh-pending";
+  readonly title = "Token refresh in progress";
+  constructor() {
+    super("Another broker instance is refreshing this connection's token; retry shortly.");
+    this.retryAfterSeconds = 1;
+  }
+}
+
 export class UpstreamTimeoutError extends BrokerError {
   override name = "UpstreamTimeoutError";
   readonly status = 504;

@@ -1,4 +1,5 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { Broker } from "../../lib/broker.ts";
@@ -6,12 +7,14 @@ import { problemResponses } from "../../lib/http/middleware/problem-responses.ts
 import type { HttpResponse } from "../../lib/http/responses.ts";
 import { handleApiRequest } from "../../lib/http/token-api.ts";
 import { logger } from "../../lib/observability/logger.ts";
+import { metrics } from "../../lib/observability/metrics.ts";
 import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
 
 /** Builds the token function around a broker; `handler` below uses the one configured by the environment. */
 export function createTokenHandler(getBroker: () => Broker) {
   return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .use(problemResponses())
     .handler(async (event) => {
       const response = await handleApiRequest(getBroker(), {

@@ -1,59 +1,65 @@
 import type { TokenSet } from "../schemes/scheme.ts";
-import type { CachedTokens, RefreshPolicy, TokenCache } from "./token-cache.ts";
+import {
+  type CachedTokens,
+  type RefreshPolicy,
+  refreshFromUpstream,
+  type TokenCache,
+  type TokenLoader,
+} from "./token-cache.ts";
 
 export interface MemoryTokenCacheOptions {
   /** Entries kept; the least recently used is evicted beyond this. */
   maxEntries?: number;
+  /** The next level (DynamoDB); default: refresh from the upstream. */
+  next?: TokenLoader;
 }
 
 /**
  * In-process token cache with in-flight de-duplication: N concurrent requests for a stale key in
- * one process cause one refresh. If the refresh fails, a still-usable token is served instead.
+ * one process cause one call to the next level. If that fails, a still-usable token is served.
  */
 export class MemoryTokenCache implements TokenCache {
   readonly #entries = new Map<string, TokenSet>();
-  readonly #inflight = new Map<string, Promise<TokenSet>>();
+  readonly #inflight = new Map<string, Promise<CachedTokens>>();
   readonly #maxEntries: number;
+  readonly #next: TokenLoader;
 
   constructor(options: MemoryTokenCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 1000;
+    this.#next = options.next ?? refreshFromUpstream;
   }
 
   async get(key: string, policy: RefreshPolicy): Promise<CachedTokens> {
     const current = this.#entries.get(key);
     if (current && policy.isFresh(current)) {
-      this.#touch(key, current);
+      this.#remember(key, current);
       return { tokens: current, source: "memory" };
     }
     let flight = this.#inflight.get(key);
     if (!flight) {
-      flight = policy.refresh(current).then((tokens) => {
-        this.#touch(key, tokens);
-        return tokens;
+      flight = this.#next(key, policy, current).then((result) => {
+        this.#remember(key, result.tokens);
+        return result;
       });
-      const settled = flight.finally(() => this.#inflight.delete(key));
-      settled.catch(() => {});
       this.#inflight.set(key, flight);
+      flight.then(
+        () => this.#inflight.delete(key),
+        () => this.#inflight.delete(key),
+      );
     }
     try {
-      return { tokens: await flight, source: "upstream" };
+      return await flight;
     } catch (error) {
       if (current && policy.isUsable(current)) return { tokens: current, source: "memory" };
       throw error;
     }
   }
 
-  /** Drops a key (e.g. after the upstream rejected its token). */
-  delete(key: string): void {
-    this.#entries.delete(key);
-  }
-
-  #touch(key: string, tokens: TokenSet) {
+  #remember(key: string, tokens: TokenSet) {
     this.#entries.delete(key);
     this.#entries.set(key, tokens);
     if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+      this.#entries.delete(this.#entries.keys().next().value as string);
     }
   }
 }

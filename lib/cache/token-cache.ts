@@ -17,9 +17,25 @@ export interface CachedTokens {
 }
 
 /**
- * A token cache with single-flight refresh. Implementations: in-process (MemoryTokenCache) and,
- * shared across instances, DynamoDB behind it. Never returns a token `policy.isUsable` rejects.
+ * A token cache with single-flight refresh: in-process (MemoryTokenCache), optionally in front of
+ * a shared level (DynamoDbTokenCache). Never returns a token `policy.isUsable` rejects.
  */
 export interface TokenCache {
   get(key: string, policy: RefreshPolicy): Promise<CachedTokens>;
 }
+
+/**
+ * The level behind the in-process cache: called once per key at a time (the in-process single
+ * flight), with the token this process holds, if any.
+ */
+export type TokenLoader = (
+  key: string,
+  policy: RefreshPolicy,
+  current: TokenSet | undefined,
+) => Promise<CachedTokens>;
+
+/** No shared level: refresh straight from the upstream. */
+export const refreshFromUpstream: TokenLoader = async (_key, policy, current) => ({
+  tokens: await policy.refresh(current),
+  source: "upstream",
+});

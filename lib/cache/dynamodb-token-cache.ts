@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import { BrokerError, TokenRefreshPendingError, UpstreamUnavailableError } from "../errors.ts";
+import { logger } from "../observability/logger.ts";
+import { countMetric, METRIC } from "../observability/metrics.ts";
+import type { TokenSet } from "../schemes/scheme.ts";
+import type { DynamoDbTokenStore, StoredTokens } from "./dynamodb-token-store.ts";
+import type { CachedTokens, RefreshPolicy, TokenLoader } from "./token-cache.ts";
+
+export interface DynamoDbTokenCacheOptions {
+  /** Identifies this instance as lease owner (default: a random UUID per process). */
+  owner?: string;
+  /**
+   * How long a lease protects a refresh. Longer than a refresh can take (upstream timeout x
+   * attempts), so a live holder never loses it; a dead holder blocks others this long at most.
+   */
+  leaseMs?: number;
+  /** How long a request waits for another instance's refresh before answering 503. */
+  waitMs?: number;
+  /** First and largest poll interval while waiting (exponential backoff with jitter in between). */
+  pollMs?: { min: number; max: number };
+  /** Upper bound on a cooldown recorded from an upstream Retry-After. */
+  maxCooldownMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const sleepWithTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The shared level behind the in-process cache: DynamoDB, with a lease taken by conditional write
+ * so exactly one instance refreshes a token while the others serve the still-valid one or wait.
+ * Every read checks expiry itself (TTL deletion is lazy; DynamoDB Local never deletes). When
+ * DynamoDB fails, it degrades to refreshing directly (the in-process single flight still holds).
+ */
+export class DynamoDbTokenCache {
+  readonly #store: DynamoDbTokenStore;
+  readonly #owner: string;
+  readonly #leaseMs: number;
+  readonly #waitMs: number;
+  readonly #poll: { min: number; max: number };
+  readonly #maxCooldownMs: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+
+  constructor(store: DynamoDbTokenStore, options: DynamoDbTokenCacheOptions = {}) {
+    this.#store = store;
+    this.#owner = options.owner ?? randomUUID();
+    this.#leaseMs = options.leaseMs ?? 25_000;
+    this.#waitMs = options.waitMs ?? 8_000;
+    this.#poll = options.pollMs ?? { min: 25, max: 400 };
+    this.#maxCooldownMs = options.maxCooldownMs ?? 60_000;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? sleepWithTimer;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Use as `new MemoryTokenCache({ next: dynamoDbTokenCache.load })`. */
+  readonly load: TokenLoader = async (key, policy, current) => {
+    let item: StoredTokens | undefined;
+    try {
+      item = await this.#store.read(key);
+    } catch (error) {
+      return this.#degraded(error, policy);
+    }
+    const deadline = this.#now() + this.#waitMs;
+    let delay = this.#poll.min;
+    for (;;) {
+      if (item?.tokens && policy.isFresh(item.tokens)) return { tokens: item.tokens, source: "shared" };
+      if (item?.cooldownUntil !== undefined && item.cooldownUntil > this.#now()) {
+        if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
+        throw cooldownError(item.cooldownUntil - this.#now());
+      }
+      let won: boolean;
+      try {
+        won = await this.#store.acquireLease(key, this.#owner, this.#now(), this.#leaseMs);
+      } catch (error) {
+        return this.#degraded(error, policy);
+      }
+      if (won) return this.#refreshUnderLease(key, policy, current);
+      // Another instance is refreshing: serve the current token while it lasts, else wait for theirs.
+      if (item?.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
+      if (this.#now() >= deadline) throw new TokenRefreshPendingError();
+      await this.#sleep(delay / 2 + this.#random() * (delay / 2));
+      delay = Math.min(delay * 2, this.#poll.max);
+      try {
+        item = await this.#store.read(key);
+      } catch (error) {
+        return this.#degraded(error, policy);
+      }
+    }
+  };
+
+  async #refreshUnderLease(
+    key: string,
+    policy: RefreshPolicy,
+    current: TokenSet | undefined,
+  ): Promise<CachedTokens> {
+    // RFC 9700 2.2.2: re-read after winning; someone may have refreshed between our read and our lease.
+    let item: StoredTokens | undefined;
+    try {
+      item = await this.#store.read(key);
+    } catch (error) {
+      return this.#degraded(error, policy);
+    }
+    if (item?.tokens && policy.isFresh(item.tokens)) {
+      await this.#release(key);
+      return { tokens: item.tokens, source: "shared" };
+    }
+    let tokens: TokenSet;
+    try {
+      tokens = await policy.refresh(item?.tokens ?? current);
+    } catch (error) {
+      const retryAfter = error instanceof BrokerError ? error.retryAfterSeconds : undefined;
+      const cooldown =
+        retryAfter === undefined ? undefined : this.#now() + Math.min(retryAfter * 1000, this.#maxCooldownMs);
+      await this.#release(key, cooldown);
+      throw error;
+    }
+    if (tokens === item?.tokens) {
+      await this.#release(key);
+      return { tokens, source: "shared" };
+    }
+    try {
+      const saved = await this.#store.save(key, tokens, this.#owner, item?.version ?? 0);
+      if (!saved) {
+        // Our lease expired and another instance took over: theirs is the stored chain; ours is
+        // still a valid access token for this caller.
+        countMetric(METRIC.leaseLost);
+        logger.warn("refresh lease lost before the token was stored", { cacheKey: key });
+      }
+    } catch (error) {
+      this.#sharedError(error);
+    }
+    return { tokens, source: "upstream" };
+  }
+
+  async #release(key: string, cooldownUntil?: number) {
+    try {
+      await this.#store.releaseLease(key, this.#owner, cooldownUntil);
+    } catch (error) {
+      this.#sharedError(error); // the lease expires on its own
+    }
+  }
+
+  /**
+   * DynamoDB is failing: serve through the upstream. A full exchange, never a refresh: another
+   * instance may be refreshing the same refresh token, and reuse would revoke the chain.
+   */
+  async #degraded(error: unknown, policy: RefreshPolicy): Promise<CachedTokens> {
+    this.#sharedError(error);
+    return { tokens: await policy.refresh(undefined), source: "upstream" };
+  }
+
+  #sharedError(error: unknown) {
+    countMetric(METRIC.sharedCacheError);
+    logger.warn("shared token cache unavailable; serving without it", {
+      errorName: (error as Error)?.name,
+      table: this.#store.tableName,
+    });
+  }
+}
+
+function cooldownError(remainingMs: number): UpstreamUnavailableError {
+  const error = new UpstreamUnavailableError("The upstream asked the broker to back off; retry later.");
+  error.retryAfterSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
+  return error;
+}

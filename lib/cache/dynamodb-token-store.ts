@@ -1,0 +1,172 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import type { TokenSet } from "../schemes/scheme.ts";
+
+/**
+ * Table layout (one item per connection cache key):
+ *
+ * | attribute | type | meaning |
+ * |---|---|---|
+ * | pk | S | partition key: the cache key (connection name + config fingerprint) |
+ * | accessToken, expiresAt | S, N | the token and its expiry (epoch ms) |
+ * | refreshToken, refreshExpiresAt | S, N | optional refresh token and its expiry |
+ * | obtainedAt, secretVersion | N, S | when, and from which secret version, it was obtained |
+ * | version | N | incremented on every token write (conditional writes compare it) |
+ * | leaseOwner, leaseExpiresAt | S, N | the instance refreshing right now, until when (epoch ms) |
+ * | cooldownUntil | N | upstream asked to back off (429/503 Retry-After) until then (epoch ms) |
+ * | ttl | N | epoch *seconds* for DynamoDB TTL: garbage collection only, reads check expiry |
+ */
+export const TABLE_PARTITION_KEY = "pk";
+export const TABLE_TTL_ATTRIBUTE = "ttl";
+
+/** Items outlive their last useful token by this much (TTL deletion is lazy anyway). */
+const TTL_GRACE_SECONDS = 3600;
+
+export interface StoredTokens {
+  /** Absent on an item that only carries a lease (first refresh in progress). */
+  tokens?: TokenSet;
+  version: number;
+  leaseOwner?: string;
+  leaseExpiresAt?: number;
+  cooldownUntil?: number;
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+const num = (item: Record<string, AttributeValue>, name: string) =>
+  item[name]?.N === undefined ? undefined : Number(item[name].N);
+const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
+
+/** Raw item operations; the lease and refresh rules live in DynamoDbTokenCache. */
+export class DynamoDbTokenStore {
+  readonly #client: DynamoDBClient;
+  readonly tableName: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.tableName = tableName;
+  }
+
+  async read(key: string): Promise<StoredTokens | undefined> {
+    const { Item: item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: S(key) }, ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    const stored: StoredTokens = { version: num(item, "version") ?? 0 };
+    const accessToken = str(item, "accessToken");
+    const expiresAt = num(item, "expiresAt");
+    if (accessToken && expiresAt !== undefined) {
+      const tokens: TokenSet = {
+        accessToken,
+        expiresAt,
+        obtainedAt: num(item, "obtainedAt") ?? 0,
+        secretVersion: str(item, "secretVersion") ?? "",
+      };
+      const refreshToken = str(item, "refreshToken");
+      const refreshExpiresAt = num(item, "refreshExpiresAt");
+      if (refreshToken) tokens.refreshToken = refreshToken;
+      if (refreshExpiresAt !== undefined) tokens.refreshExpiresAt = refreshExpiresAt;
+      stored.tokens = tokens;
+    }
+    const leaseOwner = str(item, "leaseOwner");
+    const leaseExpiresAt = num(item, "leaseExpiresAt");
+    const cooldownUntil = num(item, "cooldownUntil");
+    if (leaseOwner) stored.leaseOwner = leaseOwner;
+    if (leaseExpiresAt !== undefined) stored.leaseExpiresAt = leaseExpiresAt;
+    if (cooldownUntil !== undefined) stored.cooldownUntil = cooldownUntil;
+    return stored;
+  }
+
+  /**
+   * Takes the refresh lease if nobody holds it, it has expired (its holder died), or we hold it.
+   * Creates the item if needed. Returns false when another live lease exists.
+   */
+  async acquireLease(key: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key) },
+          UpdateExpression:
+            "SET leaseOwner = :owner, leaseExpiresAt = :until, #ttl = if_not_exists(#ttl, :ttl)",
+          ConditionExpression:
+            "attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt <= :now OR leaseOwner = :owner",
+          ExpressionAttributeNames: { "#ttl": TABLE_TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ":owner": S(owner),
+            ":until": N(now + leaseMs),
+            ":now": N(now),
+            ":ttl": N(Math.ceil((now + leaseMs) / 1000) + TTL_GRACE_SECONDS),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Stores new tokens and releases the lease in one write, only if we still hold the lease and
+   * nobody wrote since we read `expectedVersion` (RFC 9700: never let two refreshes both win).
+   */
+  async save(key: string, tokens: TokenSet, owner: string, expectedVersion: number): Promise<boolean> {
+    const item: Record<string, AttributeValue> = {
+      pk: S(key),
+      accessToken: S(tokens.accessToken),
+      expiresAt: N(tokens.expiresAt),
+      obtainedAt: N(tokens.obtainedAt),
+      secretVersion: S(tokens.secretVersion),
+      version: N(expectedVersion + 1),
+      [TABLE_TTL_ATTRIBUTE]: N(
+        Math.ceil(Math.max(tokens.expiresAt, tokens.refreshExpiresAt ?? 0) / 1000) + TTL_GRACE_SECONDS,
+      ),
+    };
+    if (tokens.refreshToken) item.refreshToken = S(tokens.refreshToken);
+    if (tokens.refreshExpiresAt !== undefined) item.refreshExpiresAt = N(tokens.refreshExpiresAt);
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression:
+            "leaseOwner = :owner AND (attribute_not_exists(version) OR version = :expected)",
+          ExpressionAttributeValues: { ":owner": S(owner), ":expected": N(expectedVersion) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Gives the lease back (refresh failed or was unnecessary), optionally recording a cooldown. */
+  async releaseLease(key: string, owner: string, cooldownUntil?: number): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key) },
+          UpdateExpression: cooldownUntil
+            ? "REMOVE leaseOwner, leaseExpiresAt SET cooldownUntil = :cooldown"
+            : "REMOVE leaseOwner, leaseExpiresAt",
+          ConditionExpression: "leaseOwner = :owner",
+          ExpressionAttributeValues: {
+            ":owner": S(owner),
+            ...(cooldownUntil ? { ":cooldown": N(cooldownUntil) } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

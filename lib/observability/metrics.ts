@@ -1,0 +1,36 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+/**
+ * Broker metrics as CloudWatch EMF (AWS Lambda Powertools Metrics), published by the handlers'
+ * logMetrics middleware. Names are the stable contract the stack's alarms use.
+ */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "TokenBroker",
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "token-broker",
+});
+
+export const METRIC = {
+  /** A credential minted locally (static, signed-jwt). */
+  minted: "CredentialMinted",
+  cacheHitMemory: "CacheHitMemory",
+  cacheHitShared: "CacheHitShared",
+  /** A token obtained from the upstream (exchange or refresh). */
+  upstreamRefresh: "UpstreamRefresh",
+  /** A refresh that failed; whether or not a still-valid token could be served instead. */
+  refreshFailure: "RefreshFailure",
+  /** DynamoDB unreachable, throttling or failing: the broker degraded to in-process caching. */
+  sharedCacheError: "SharedCacheError",
+  /** A refresh result could not be stored because another instance took the lease over. */
+  leaseLost: "LeaseLost",
+  prewarmRefreshed: "PrewarmRefreshed",
+  prewarmFailed: "PrewarmFailed",
+  latency: "CredentialLatency",
+} as const;
+
+export function countMetric(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+export function latencyMetric(ms: number): void {
+  metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, ms);
+}

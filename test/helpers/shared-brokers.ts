@@ -1,0 +1,47 @@
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { Broker } from "../../lib/broker.ts";
+import { DynamoDbTokenCache, type DynamoDbTokenCacheOptions } from "../../lib/cache/dynamodb-token-cache.ts";
+import { ensureTokenTable } from "../../lib/cache/dynamodb-table.ts";
+import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
+import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.ts";
+import { parseConfig } from "../../lib/config/broker-config.ts";
+import { HttpClient } from "../../lib/upstream/http-client.ts";
+import { MemorySecrets } from "./secrets.ts";
+
+export async function newTable(client: DynamoDBClient): Promise<string> {
+  const name = `tokens-${randomUUID()}`;
+  await ensureTokenTable(client, name);
+  return name;
+}
+
+export interface Instance {
+  broker: Broker;
+  secrets: MemorySecrets;
+  store: DynamoDbTokenStore;
+}
+
+/**
+ * One simulated Lambda instance: its own secret cache, in-process cache and HTTP client, sharing
+ * only the DynamoDB table with the others.
+ */
+export function instance(
+  id: string,
+  client: DynamoDBClient,
+  table: string,
+  connections: Record<string, unknown>,
+  secrets: Record<string, Record<string, string>>,
+  options: { now: () => number; cache?: DynamoDbTokenCacheOptions },
+): Instance {
+  const store = new DynamoDbTokenStore(client, table);
+  const shared = new DynamoDbTokenCache(store, { owner: id, now: options.now, ...options.cache });
+  const secretSource = new MemorySecrets(secrets);
+  const broker = new Broker({
+    config: parseConfig({ connections }),
+    secrets: secretSource,
+    cache: new MemoryTokenCache({ next: shared.load }),
+    now: options.now,
+    http: new HttpClient({ maxAttempts: 1 }, { sleep: async () => {} }),
+  });
+  return { broker, secrets: secretSource, store };
+}

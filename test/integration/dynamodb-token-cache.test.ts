@@ -1,0 +1,338 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { TokenRefreshPendingError, UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
+import { localDynamoDbClient, startDynamoDbLocal } from "../../lib/local/dynamodb-local.ts";
+import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
+import { instance, newTable } from "../helpers/shared-brokers.ts";
+import { startTokenServer, type TokenServer } from "../helpers/token-server.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+let client: DynamoDBClient;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(() => {
+  client = localDynamoDbClient(inject("dynamoDbEndpoint"));
+});
+afterAll(() => client.destroy());
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+async function tokenServer(options?: Parameters<typeof startTokenServer>[0]): Promise<TokenServer> {
+  const server = await startTokenServer(options);
+  closers.push(server.close);
+  return server;
+}
+
+async function ledgerServer(): Promise<LedgerServer> {
+  const server = await startLedgerServer();
+  closers.push(server.close);
+  return server;
+}
+
+const ccConnection = (tokenUrl: string) => ({
+  cc: {
+    scheme: "oauth2-client-credentials",
+    secret: "cc",
+    tokenUrl,
+    clientAuth: { method: "client_secret_post" },
+  },
+});
+const ccSecrets = { cc: { clientId: "client", clientSecret: "client-secret-value" } };
+
+describe("DynamoDB token cache: one upstream call per token lifetime", () => {
+  it("5 instances x 40 concurrent requests: exactly one token call, then exactly one more after expiry", async () => {
+    const upstream = await tokenServer({ delayMs: 50, expiresIn: 300 });
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const instances = Array.from({ length: 5 }, (_, i) =>
+      instance(`i${i}`, client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+        now: () => clock.t,
+      }),
+    );
+    const burst = () =>
+      Promise.all(
+        instances.flatMap(({ broker }) => Array.from({ length: 40 }, () => broker.getCredential("cc"))),
+      );
+
+    const first = await burst();
+    expect(first).toHaveLength(200);
+    expect(upstream.tokenCalls()).toBe(1);
+    expect(new Set(first.map((c) => c.headers.Authorization))).toEqual(new Set(["Bearer token-1"]));
+
+    clock.t = T0 + 300_000; // expired (and DynamoDB Local never deletes the item)
+    const second = await burst();
+    expect(upstream.tokenCalls()).toBe(2);
+    expect(new Set(second.map((c) => c.headers.Authorization))).toEqual(new Set(["Bearer token-2"]));
+  });
+
+  it("never serves an item past its expiry, even though it is still in the table", async () => {
+    const upstream = await tokenServer({ expiresIn: 300 });
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    await a.broker.getCredential("cc");
+    clock.t = T0 + 301_000;
+    const key = a.broker.cacheKeyOf("cc") as string;
+    expect((await a.store.read(key))?.tokens?.accessToken).toBe("token-1"); // still there
+    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    expect((await b.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-2");
+    expect((await a.store.read(key))?.tokens).toMatchObject({
+      accessToken: "token-2",
+      expiresAt: T0 + 301_000 + 300_000,
+    });
+  });
+
+  it("the item carries a numeric TTL in epoch seconds and a version", async () => {
+    const upstream = await tokenServer({ expiresIn: 300 });
+    const table = await newTable(client);
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => T0,
+    });
+    await a.broker.getCredential("cc");
+    const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: a.broker.cacheKeyOf("cc") as string } } }),
+    );
+    expect(Item?.ttl?.N).toBe(String(Math.ceil((T0 + 300_000) / 1000) + 3600));
+    expect(Item?.version?.N).toBe("1");
+    expect(Item?.leaseOwner).toBeUndefined();
+  });
+});
+
+describe("DynamoDB token cache: leases", () => {
+  it("a lease holder that died: others wait (503 token-refresh-pending), then take over once it expires", async () => {
+    const upstream = await tokenServer();
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    // Waiting advances a virtual clock instead of sleeping.
+    const virtualSleep = async (ms: number) => {
+      clock.t += ms;
+    };
+    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+      cache: { sleep: virtualSleep, leaseMs: 25_000, waitMs: 8_000 },
+    });
+    const key = b.broker.cacheKeyOf("cc") as string;
+    expect(await b.store.acquireLease(key, "dead-instance", clock.t, 25_000)).toBe(true); // then it crashed
+
+    const error = await b.broker.getCredential("cc").catch((e) => e);
+    expect(error).toBeInstanceOf(TokenRefreshPendingError);
+    expect(error).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    expect(upstream.tokenCalls()).toBe(0);
+
+    clock.t = T0 + 25_000; // the dead lease expires
+    expect((await b.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-1");
+    expect(upstream.tokenCalls()).toBe(1);
+    expect((await b.store.read(key))?.leaseOwner).toBeUndefined();
+  });
+
+  it("while another instance holds the lease, a still-valid token is served instead of waiting", async () => {
+    const upstream = await tokenServer({ expiresIn: 300 });
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    await a.broker.getCredential("cc");
+    clock.t = T0 + 250_000; // inside the 60 s skew: wants a refresh
+    const key = a.broker.cacheKeyOf("cc") as string;
+    await a.store.acquireLease(key, "other", clock.t, 25_000);
+    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    expect(await b.broker.getCredential("cc")).toMatchObject({
+      headers: { Authorization: "Bearer token-1" },
+      source: "shared",
+    });
+    expect(upstream.tokenCalls()).toBe(1);
+  });
+
+  it("an upstream 429 with Retry-After cools every instance down, without more upstream calls", async () => {
+    const upstream = await tokenServer();
+    upstream.respond = () => ({
+      status: 429,
+      body: { error: "slow_down" },
+      headers: { "retry-after": "30" },
+    });
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    await expect(a.broker.getCredential("cc")).rejects.toMatchObject({ status: 503, retryAfterSeconds: 30 });
+    clock.t += 10_000;
+    await expect(b.broker.getCredential("cc")).rejects.toMatchObject({ status: 503, retryAfterSeconds: 20 });
+    expect(upstream.tokenCalls()).toBe(1);
+    upstream.respond = undefined;
+    clock.t += 20_000;
+    expect((await b.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-2");
+  });
+});
+
+describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
+  const ledgerConnection = (url: string) => ({
+    ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
+  });
+  const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
+
+  it("racing refreshes across 4 instances never reuse a refresh token: the chain survives", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const instances = Array.from({ length: 4 }, (_, i) =>
+      instance(`i${i}`, client, table, ledgerConnection(upstream.url), ledgerSecrets, { now: () => clock.t }),
+    );
+    const burst = () =>
+      Promise.all(
+        instances.flatMap(({ broker }) => Array.from({ length: 25 }, () => broker.getCredential("ledger"))),
+      );
+    await burst();
+    for (let round = 1; round <= 3; round++) {
+      clock.t += 250_000; // inside the skew every round
+      const results = await burst();
+      // While one instance refreshes, the others may still serve the old, still-valid token.
+      const served = new Set(results.map((r) => r.headers.Authorization));
+      expect(served.has(`Bearer at-${round + 1}`)).toBe(true);
+      expect([...served].every((h) => h === `Bearer at-${round}` || h === `Bearer at-${round + 1}`)).toBe(
+        true,
+      );
+    }
+    expect({
+      exchanges: upstream.exchanges(),
+      refreshes: upstream.refreshes(),
+      reuse: upstream.reuseDetected(),
+    }).toEqual({
+      exchanges: 1,
+      refreshes: 3,
+      reuse: 0,
+    });
+  });
+
+  it("a rejected refresh (chain revoked) falls back to one full exchange", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const instances = Array.from({ length: 3 }, (_, i) =>
+      instance(`i${i}`, client, table, ledgerConnection(upstream.url), ledgerSecrets, { now: () => clock.t }),
+    );
+    await instances[0]?.broker.getCredential("ledger");
+    upstream.revokeAll();
+    clock.t += 250_000;
+    await Promise.all(
+      instances.flatMap(({ broker }) => Array.from({ length: 10 }, () => broker.getCredential("ledger"))),
+    );
+    expect({ exchanges: upstream.exchanges(), refreshes: upstream.refreshes() }).toEqual({
+      exchanges: 2,
+      refreshes: 1,
+    });
+  });
+});
+
+describe("DynamoDB token cache: secret rotation", () => {
+  it("a new secret version invalidates tokens obtained with the old one, on every instance", async () => {
+    const upstream = await tokenServer();
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    await a.broker.getCredential("cc");
+    await b.broker.getCredential("cc");
+    expect(upstream.tokenCalls()).toBe(1);
+    b.secrets.set("cc", ccSecrets.cc, "v2"); // b sees the rotation first
+    expect((await b.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-2");
+    // a still holds v1 in its secret cache: it sees a token from another version, re-reads, adopts it.
+    a.secrets.set("cc", ccSecrets.cc, "v2");
+    clock.t += 1_000;
+    const fresh = instance(
+      "c",
+      client,
+      table,
+      ccConnection(`${upstream.url}/token`),
+      { cc: ccSecrets.cc },
+      { now: () => clock.t },
+    );
+    fresh.secrets.set("cc", ccSecrets.cc, "v2");
+    expect((await fresh.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-2");
+    expect(upstream.tokenCalls()).toBe(2);
+  });
+
+  it("an instance with a stale secret adopts the newer version instead of refreshing with it", async () => {
+    const upstream = await tokenServer();
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    a.secrets.set("cc", ccSecrets.cc, "v2");
+    await a.broker.getCredential("cc"); // token from v2 in the table
+    const stale = instance("s", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    }); // v1 cached
+    const originalGet = stale.secrets.get.bind(stale.secrets);
+    stale.secrets.get = async (id, options) => {
+      if (options?.forceRefresh) stale.secrets.set("cc", ccSecrets.cc, "v2"); // the re-read sees v2
+      return originalGet(id, options);
+    };
+    expect((await stale.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-1");
+    expect(stale.secrets.forcedReads.get("cc")).toBe(1);
+    expect(upstream.tokenCalls()).toBe(1);
+  });
+
+  it("an upstream 401 leads to exactly one forced secret re-read", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(client);
+    const a = instance(
+      "a",
+      client,
+      table,
+      { ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: upstream.url, workspace: "ws" } },
+      { ledger: { apiKeyId: "key-id", apiKeySecret: "old" } },
+      { now: () => T0 },
+    );
+    await expect(a.broker.getCredential("ledger")).rejects.toBeInstanceOf(UpstreamCredentialsRejectedError);
+    expect(a.secrets.forcedReads.get("ledger")).toBe(1);
+    expect(upstream.exchanges()).toBe(1);
+  });
+});
+
+describe("DynamoDB unavailable", () => {
+  it("DynamoDB stopped mid-test: requests still succeed via the upstream", async () => {
+    const upstream = await tokenServer({ expiresIn: 300 });
+    const ddb = await startDynamoDbLocal();
+    const ownClient = localDynamoDbClient(ddb.endpoint);
+    closers.push(async () => {
+      ownClient.destroy();
+      await ddb.stop();
+    });
+    const table = await newTable(ownClient);
+    const clock = { t: T0 };
+    const a = instance("a", ownClient, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    await a.broker.getCredential("cc");
+    await ddb.stop();
+
+    // A cold instance (empty memory) and a warm one past expiry both get through without DynamoDB.
+    const cold = instance("cold", ownClient, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    const results = await Promise.all(Array.from({ length: 10 }, () => cold.broker.getCredential("cc")));
+    expect(new Set(results.map((r) => r.source))).toEqual(new Set(["upstream"]));
+    expect(upstream.tokenCalls()).toBe(2); // one per instance: the in-process single flight still holds
+    expect((await cold.broker.getCredential("cc")).source).toBe("memory");
+    clock.t += 300_000;
+    expect((await a.broker.getCredential("cc")).source).toBe("upstream");
+  });
+});
