@@ -89,6 +89,13 @@ export class Broker {
     return this.#now();
   }
 
+  /** Connections whose tokens the schedule keeps warm: prewarm-enabled and exchanged. */
+  prewarmConnections(): string[] {
+    return [...this.#connections.values()]
+      .filter(({ config }) => "prewarm" in config && config.prewarm)
+      .map(({ config }) => config.name);
+  }
+
   /** The token cache key of an exchanged connection (operators and tests inspect the table with it). */
   cacheKeyOf(name: string): string | undefined {
     return this.#connections.get(name)?.cacheKey;

@@ -66,8 +66,15 @@ export class DynamoDbTokenCache {
     }
     const deadline = this.#now() + this.#waitMs;
     let delay = this.#poll.min;
+    // The version we judged stale. Once it moves, someone refreshed since: take their token if it is
+    // usable rather than refresh again (two refreshes in a row would only burn upstream calls).
+    const staleVersion = item?.version ?? 0;
+    const refreshedMeanwhile = (stored: StoredTokens | undefined) =>
+      stored?.tokens !== undefined && stored.version !== staleVersion && policy.isUsable(stored.tokens);
     for (;;) {
-      if (item?.tokens && policy.isFresh(item.tokens)) return { tokens: item.tokens, source: "shared" };
+      if (item?.tokens && (policy.isFresh(item.tokens) || refreshedMeanwhile(item))) {
+        return { tokens: item.tokens, source: "shared" };
+      }
       if (item?.cooldownUntil !== undefined && item.cooldownUntil > this.#now()) {
         if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
         throw cooldownError(item.cooldownUntil - this.#now());
@@ -78,7 +85,7 @@ export class DynamoDbTokenCache {
       } catch (error) {
         return this.#degraded(error, policy);
       }
-      if (won) return this.#refreshUnderLease(key, policy, current);
+      if (won) return this.#refreshUnderLease(key, policy, current, refreshedMeanwhile);
       // Another instance is refreshing: serve the current token while it lasts, else wait for theirs.
       if (item?.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
       if (this.#now() >= deadline) throw new TokenRefreshPendingError();
@@ -96,6 +103,7 @@ export class DynamoDbTokenCache {
     key: string,
     policy: RefreshPolicy,
     current: TokenSet | undefined,
+    refreshedMeanwhile: (stored: StoredTokens | undefined) => boolean,
   ): Promise<CachedTokens> {
     // RFC 9700 2.2.2: re-read after winning; someone may have refreshed between our read and our lease.
     let item: StoredTokens | undefined;
@@ -104,7 +112,7 @@ export class DynamoDbTokenCache {
     } catch (error) {
       return this.#degraded(error, policy);
     }
-    if (item?.tokens && policy.isFresh(item.tokens)) {
+    if (item?.tokens && (policy.isFresh(item.tokens) || refreshedMeanwhile(item))) {
       await this.#release(key);
       return { tokens: item.tokens, source: "shared" };
     }

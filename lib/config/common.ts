@@ -42,13 +42,13 @@ export const connectionBase = {
   description: z.string().max(500).optional(),
   /** Secrets Manager secret name or ARN (local runs: the key in the local secrets file). */
   secret: z.string().min(1).max(2048),
-  /** Refreshed by the scheduled prewarm function (exchanged schemes only). */
-  prewarm: z.boolean().default(false),
 };
 
 /** Fields of schemes whose tokens come from an upstream and are cached. */
 export const exchangedBase = {
   ...connectionBase,
+  /** Kept warm by the scheduled prewarm function (minted credentials need no warming). */
+  prewarm: z.boolean().default(false),
   /** Refresh this long before expiry; a token inside the skew is served only if the refresh fails. */
   skewSeconds: z.number().int().min(0).max(3600).default(60),
   /** Lifetime assumed when the upstream sends none; absent means such a response is rejected. */

@@ -9,6 +9,7 @@ const schema = z.strictObject({
   baseUrl: upstreamUrl,
   workspace: z.string().min(1),
   skewSeconds: z.number().int().min(0).max(3600).optional(),
+  prewarm: z.boolean().optional(),
 });
 
 /**

@@ -14,6 +14,7 @@ const schema = z
       .enum(["client_secret_basic", "client_secret_post", "private_key_jwt"])
       .default("client_secret_basic"),
     skewSeconds: z.number().int().min(0).max(3600).optional(),
+    prewarm: z.boolean().optional(),
   })
   .refine((o) => (o.projectUrl === undefined) !== (o.tokenUrl === undefined), {
     message: "set exactly one of projectUrl or tokenUrl",

@@ -1,4 +1,9 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../broker.ts";
+import { DynamoDbTokenCache } from "../cache/dynamodb-token-cache.ts";
+import { DynamoDbTokenStore } from "../cache/dynamodb-token-store.ts";
+import { MemoryTokenCache } from "../cache/memory-token-cache.ts";
+import type { TokenCache } from "../cache/token-cache.ts";
 import { type BrokerConfig, loadConfigFile, parseConfig } from "../config/broker-config.ts";
 import { ConfigError } from "../errors.ts";
 import { awsSecretsManager } from "../secrets/aws-secrets-manager.ts";
@@ -11,6 +16,7 @@ import type { SecretSource } from "../secrets/secret-source.ts";
  * - BROKER_CONFIG (inline JSON) or BROKER_CONFIG_FILE (path; default broker.config.json)
  * - BROKER_SECRETS: "aws" (default) or "file:<path>" (a local JSON secrets file)
  * - BROKER_SECRETS_MAX_AGE_SECONDS: how long a secret is reused per process (default 300)
+ * - BROKER_CACHE: see cacheFromEnv
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
   if (env.BROKER_CONFIG) {
@@ -43,10 +49,24 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretSour
   throw new ConfigError("BROKER_SECRETS", [{ path: "", message: 'expected "aws" or "file:<path>"' }]);
 }
 
+/**
+ * BROKER_CACHE: "memory" (default: in-process only) or "dynamodb:<table>" (in-process in front of
+ * the shared DynamoDB table; locally, point AWS_ENDPOINT_URL_DYNAMODB at DynamoDB Local).
+ */
+export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): TokenCache {
+  const setting = env.BROKER_CACHE ?? "memory";
+  if (setting === "memory") return new MemoryTokenCache();
+  if (setting.startsWith("dynamodb:") && setting.length > 9) {
+    const store = new DynamoDbTokenStore(new DynamoDBClient({ maxAttempts: 2 }), setting.slice(9));
+    return new MemoryTokenCache({ next: new DynamoDbTokenCache(store).load });
+  }
+  throw new ConfigError("BROKER_CACHE", [{ path: "", message: 'expected "memory" or "dynamodb:<table>"' }]);
+}
+
 let shared: Broker | undefined;
 
 /** The process-wide broker, built on first use from the environment. */
 export function brokerFromEnv(): Broker {
-  shared ??= new Broker({ config: configFromEnv(), secrets: secretsFromEnv() });
+  shared ??= new Broker({ config: configFromEnv(), secrets: secretsFromEnv(), cache: cacheFromEnv() });
   return shared;
 }
