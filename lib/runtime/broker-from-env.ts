@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../broker.ts";
 import { DynamoDbTokenCache } from "../cache/dynamodb-token-cache.ts";
@@ -30,7 +31,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfi
     }
     return parseConfig(json, "BROKER_CONFIG");
   }
-  return loadConfigFile(env.BROKER_CONFIG_FILE ?? "broker.config.json");
+  // In Lambda, relative to the bundle (LAMBDA_TASK_ROOT), where the stack puts broker.config.json.
+  return loadConfigFile(resolve(env.LAMBDA_TASK_ROOT ?? ".", env.BROKER_CONFIG_FILE ?? "broker.config.json"));
 }
 
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretSource {

@@ -1,0 +1,120 @@
+import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+
+export interface BrokerFunctionProps {
+  /** Path of the handler module (functions/<name>/handler.ts). */
+  entry: string;
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  /** The validated broker config file, copied next to the bundle as broker.config.json. */
+  brokerConfigPath: string;
+  environment: Record<string, string>;
+  logRetention: logs.RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A broker Lambda: Node 24 on ARM64, esbuild-bundled ESM (AWS SDK included, so the bundle pins the
+ * SDK version it was tested with), its own log group and role (no managed policies), X-Ray tracing.
+ */
+export class BrokerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: BrokerFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.description} (execution role)`,
+    });
+    this.logGroup.grantWrite(this.role);
+    const configPath = props.brokerConfigPath;
+    this.function = new NodejsFunction(this, "Function", {
+      entry: props.entry,
+      handler: "handler",
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        BROKER_CONFIG_FILE: "broker.config.json",
+        BROKER_SECRETS: "aws",
+        NODE_OPTIONS: "--enable-source-maps",
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node24",
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        externalModules: [],
+        mainFields: ["module", "main"],
+        // Some CommonJS dependencies call require(); give the ESM bundle one.
+        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        metafile: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, output: string) => [
+            `cp "${configPath}" "${output}/broker.config.json"`,
+          ],
+        },
+      },
+    });
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason: "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.",
+    });
+  }
+
+  /** Read access to exactly these secrets (names get Secrets Manager's 6-character ARN suffix). */
+  grantSecrets(secretIds: readonly string[], kmsKeyArns: readonly string[]): void {
+    if (secretIds.length === 0) return;
+    const stack = Stack.of(this);
+    const arns = [...new Set(secretIds)].map((id) =>
+      id.startsWith("arn:")
+        ? id
+        : stack.formatArn({
+            service: "secretsmanager",
+            resource: "secret",
+            resourceName: `${id}-??????`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: arns }),
+    );
+    if (kmsKeyArns.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ["kms:Decrypt"],
+          resources: [...kmsKeyArns],
+          conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    for (const name of new Set(secretIds.filter((id) => !id.startsWith("arn:")))) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
+        reason:
+          "A secret named in the broker config: Secrets Manager appends a random 6-character suffix to secret ARNs, so the exact secret is granted by name plus '-??????'.",
+      });
+    }
+  }
+}

@@ -1,0 +1,314 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambdaDestinations from "aws-cdk-lib/aws-lambda-destinations";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import type { Construct, IConstruct } from "constructs";
+import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from "../lib/cache/dynamodb-token-store.ts";
+import type { BrokerConfig } from "../lib/config/broker-config.ts";
+import { METRIC } from "../lib/observability/metrics.ts";
+import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
+import { BrokerFunction } from "./constructs/broker-function.ts";
+import type { StageConfig } from "./stage-config.ts";
+
+export interface TokenBrokerStackProps extends StackProps {
+  stageName: string;
+  stage: StageConfig;
+  brokerConfig: BrokerConfig;
+  /** Absolute path of the broker config file, bundled with each function. */
+  brokerConfigPath: string;
+}
+
+export const METRICS_NAMESPACE = "TokenBroker";
+
+/** One stage of the broker: HTTP API, token and prewarm functions, token table, schedule, alarms. */
+export class TokenBrokerStack extends Stack {
+  readonly api: HttpApi;
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: TokenBrokerStackProps) {
+    super(scope, id, props);
+    const { stage, stageName, brokerConfig } = props;
+    const production = stage.removalPolicy === "retain";
+    const removalPolicy = production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = stage.logRetentionDays as logs.RetentionDays;
+    const service = `token-broker-${stageName}`;
+    const connections = [...brokerConfig.connections.values()];
+    const prewarmed = connections.filter((c) => "prewarm" in c && c.prewarm);
+
+    // --- Token table: TTL is garbage collection; the broker checks expiry on every read.
+    const tableKey = new kms.Key(this, "TableKey", {
+      description: `${service}: token cache encryption`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    // Table (not TableV2): TableV2 cannot render a customer-managed key in a region-agnostic stack.
+    this.table = new dynamodb.Table(this, "Tokens", {
+      partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TABLE_TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: tableKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: production },
+      deletionProtection: production,
+      removalPolicy,
+    });
+    if (!production) {
+      acknowledge(this.table, [
+        {
+          id: "AwsSolutions-DDB3",
+          reason: `Stage "${stageName}" is disposable (removalPolicy destroy) and the table only caches tokens the broker can re-obtain; production stages enable point-in-time recovery.`,
+        },
+      ]);
+    }
+
+    const commonEnvironment = {
+      BROKER_CACHE: `dynamodb:${this.table.tableName}`,
+      POWERTOOLS_SERVICE_NAME: service,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: "INFO",
+    };
+
+    // --- Token function: 512 MB buys the CPU share that keeps JWT signing and cold starts short;
+    // 15 s covers an upstream timeout (5 s) with retries while staying under API Gateway's 30 s.
+    const token = new BrokerFunction(this, "TokenFunction", {
+      entry: "functions/token/handler.ts",
+      description: `${service}: token API`,
+      memorySize: 512,
+      timeout: Duration.seconds(15),
+      brokerConfigPath: props.brokerConfigPath,
+      environment: commonEnvironment,
+      logRetention,
+      removalPolicy,
+    });
+    this.table.grantReadWriteData(token.function);
+    token.grantSecrets(
+      connections.map((c) => c.secret),
+      stage.secretsKmsKeyArns,
+    );
+    suppressTableKeyWildcards(token);
+    acknowledge(token.function, [
+      {
+        id: "Serverless-LambdaDLQ",
+        reason:
+          "Invoked synchronously by API Gateway: failures are answered to the caller, there is nothing to dead-letter.",
+      },
+    ]);
+
+    // --- HTTP API with the caller JWT authorizer on every broker route.
+    this.api = new HttpApi(this, "Api", {
+      apiName: service,
+      description: `Token broker (${stageName})`,
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: stage.corsOrigins,
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
+        allowHeaders: ["authorization", "content-type"],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const accessLogs = new logs.LogGroup(this, "ApiAccessLogs", { retention: logRetention, removalPolicy });
+    const apiStage = new HttpStage(this, "ApiStage", {
+      httpApi: this.api,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: stage.throttling,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // No headers: the Authorization header never reaches the access log.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            ip: "$context.identity.sourceIp",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            latencyMs: "$context.responseLatency",
+            integrationStatus: "$context.integrationStatus",
+            authorizerError: "$context.authorizer.error",
+            caller: "$context.authorizer.claims.sub",
+          }),
+        ),
+      },
+    });
+    const authorizer = new HttpJwtAuthorizer("CallerJwt", stage.auth.issuer, {
+      jwtAudience: stage.auth.audience,
+      identitySource: ["$request.header.Authorization"],
+    });
+    const integration = new HttpLambdaIntegration("TokenIntegration", token.function);
+    for (const routeKey of Object.values(ROUTES)) {
+      const [method, path] = routeKey.split(" ") as [keyof typeof HttpMethod, string];
+      const isPublic = PUBLIC_ROUTES.includes(routeKey);
+      const [route] = this.api.addRoutes({
+        path,
+        methods: [HttpMethod[method]],
+        integration,
+        ...(isPublic
+          ? { authorizer: new HttpNoneAuthorizer() }
+          : { authorizer, authorizationScopes: stage.auth.requiredScopes }),
+      });
+      if (isPublic && route) {
+        acknowledge(route, [
+          {
+            id: "AwsSolutions-APIG4",
+            reason: "The health check is public by design: it returns {status: ok} and no data.",
+          },
+        ]);
+      }
+    }
+
+    // --- Prewarm: only when some connection asks for it, invoked directly by the schedule.
+    let prewarm: BrokerFunction | undefined;
+    if (prewarmed.length > 0) {
+      const maxSkew = Math.max(...prewarmed.map((c) => ("skewSeconds" in c ? c.skewSeconds : 0)));
+      prewarm = new BrokerFunction(this, "PrewarmFunction", {
+        entry: "functions/prewarm/handler.ts",
+        description: `${service}: scheduled token prewarm`,
+        // Refreshes a few connections at a time, each within the upstream timeout and retries.
+        memorySize: 256,
+        timeout: Duration.seconds(60),
+        brokerConfigPath: props.brokerConfigPath,
+        environment: {
+          ...commonEnvironment,
+          BROKER_PREWARM_WINDOW_SECONDS: String(stage.prewarmRateMinutes * 60 + maxSkew + 60),
+        },
+        logRetention,
+        removalPolicy,
+      });
+      this.table.grantReadWriteData(prewarm.function);
+      prewarm.grantSecrets(
+        prewarmed.map((c) => c.secret),
+        stage.secretsKmsKeyArns,
+      );
+      suppressTableKeyWildcards(prewarm);
+      const deadLetters = new sqs.Queue(this, "PrewarmDeadLetters", {
+        enforceSSL: true,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        retentionPeriod: Duration.days(14),
+        removalPolicy,
+      });
+      acknowledge(deadLetters, [
+        {
+          id: "AwsSolutions-SQS3",
+          reason: "This queue is itself the dead-letter queue of the prewarm schedule.",
+        },
+        {
+          id: "Serverless-SQSRedrivePolicy",
+          reason: "This queue is itself a dead-letter queue; nothing consumes it automatically.",
+        },
+      ]);
+      // The next run is minutes away: one retry at most, so a failing upstream sees no storm.
+      const rule = new events.Rule(this, "PrewarmSchedule", {
+        description: `${service}: prewarm every ${stage.prewarmRateMinutes} min`,
+        schedule: events.Schedule.rate(Duration.minutes(stage.prewarmRateMinutes)),
+      });
+      rule.addTarget(
+        new targets.LambdaFunction(prewarm.function, {
+          retryAttempts: 1,
+          maxEventAge: Duration.minutes(stage.prewarmRateMinutes),
+          deadLetterQueue: deadLetters,
+        }),
+      );
+      prewarm.function.configureAsyncInvoke({
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(stage.prewarmRateMinutes),
+        onFailure: new lambdaDestinations.SqsDestination(deadLetters),
+      });
+      acknowledge(prewarm.function, [
+        {
+          id: "Serverless-LambdaDLQ",
+          reason:
+            "Failed schedule deliveries go to the rule target's dead-letter queue; the function reports per-connection failures as metrics instead of throwing.",
+        },
+      ]);
+    }
+
+    // --- Alarms, routed to the stage's topic when one is set.
+    const topic = stage.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, "AlarmTopic", stage.alarmTopicArn)
+      : undefined;
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (topic) created.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+      return created;
+    };
+    const fiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    for (const [name, fn] of [
+      ["Token", token],
+      ["Prewarm", prewarm],
+    ] as const) {
+      if (!fn) continue;
+      alarm(
+        `${name}Errors`,
+        fn.function.metricErrors(fiveMinutes),
+        `${service}: ${name.toLowerCase()} function errors (bugs: the broker answers problems, it does not throw)`,
+      );
+      alarm(
+        `${name}Throttles`,
+        fn.function.metricThrottles(fiveMinutes),
+        `${service}: ${name.toLowerCase()} function throttled`,
+      );
+    }
+    alarm("Api5xx", apiStage.metricServerError(fiveMinutes), `${service}: API answered 5xx`);
+    const brokerMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        ...fiveMinutes,
+      });
+    alarm(
+      "RefreshFailures",
+      brokerMetric(METRIC.refreshFailure),
+      `${service}: upstream token refreshes failing`,
+    );
+    if (prewarm)
+      alarm(
+        "PrewarmFailures",
+        brokerMetric(METRIC.prewarmFailed),
+        `${service}: prewarm failed for a connection`,
+      );
+
+    new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint, description: "Broker base URL" });
+    new CfnOutput(this, "TableName", { value: this.table.tableName });
+    new CfnOutput(this, "TokenFunctionName", { value: token.function.functionName });
+  }
+}
+
+/** Table grants to a CMK-encrypted table include KMS action wildcards; they are scoped to that key. */
+function suppressTableKeyWildcards(fn: BrokerFunction) {
+  const reason =
+    "CDK's DynamoDB grant on a customer-managed-key table adds kms:GenerateDataKey*/ReEncrypt* on that one key; DynamoDB needs them to encrypt items.";
+  acknowledge(fn.role, [
+    { id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", reason },
+    { id: "AwsSolutions-IAM5[Action::kms:ReEncrypt*]", reason },
+  ]);
+}
+
+/** cdk-nag acknowledgements, each with its reason (cdk-nag v3 uses CDK's Validations API). */
+function acknowledge(scope: IConstruct, findings: { id: string; reason: string }[]) {
+  for (const finding of findings) Validations.of(scope).acknowledge(finding);
+}

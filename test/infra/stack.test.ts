@@ -1,0 +1,307 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfigFile } from "../../lib/config/broker-config.ts";
+import { ConfigError } from "../../lib/errors.ts";
+import { ROUTES } from "../../lib/http/routes.ts";
+import { buildApp } from "../../infra/build-app.ts";
+import { UnknownStageError } from "../../infra/stage-config.ts";
+
+interface Synthesized {
+  template: Template;
+  outdir: string;
+  /** cdk-nag findings left after acknowledgements (AwsSolutions and Serverless packs). */
+  violations: { rule: string; path: string }[];
+}
+
+/** Synthesizes one stage like `npx cdk synth -c stage=<name>`: real esbuild bundles, cdk-nag on. */
+function synth(stage: string, stages = "infra/stages.json", modify?: (stack: Stack) => void): Synthesized {
+  const { app, stack } = buildApp({ context: { stage, stages, "aws:cdk:enable-asset-metadata": true } });
+  modify?.(stack);
+  let violations: Synthesized["violations"] = [];
+  try {
+    app.synth();
+  } catch (error) {
+    if (!String(error).includes("validation-report.json")) throw error;
+  }
+  const report = join(app.outdir, "validation-report.json");
+  if (existsSync(report)) {
+    const json = JSON.parse(readFileSync(report, "utf8")) as {
+      pluginReports: {
+        violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    violations = json.pluginReports.flatMap((p) =>
+      p.violations.flatMap((v) =>
+        v.violatingConstructs.map((c) => ({ rule: v.ruleName, path: c.constructPath })),
+      ),
+    );
+  }
+  // Template.fromStack synthesizes again, which throws while findings remain: only when asked.
+  return {
+    get template() {
+      return Template.fromStack(stack);
+    },
+    violations,
+    outdir: app.outdir,
+  };
+}
+
+const example = loadConfigFile("examples/broker.config.json");
+const stages = JSON.parse(readFileSync("infra/stages.json", "utf8"));
+
+describe.each(["dev", "prod"])("stage %s", (stageName) => {
+  let t: Template;
+  let violations: Synthesized["violations"];
+  let outdir: string;
+  const stage = stages[stageName];
+  const production = stageName === "prod";
+  beforeAll(() => {
+    ({ template: t, violations, outdir } = synth(stageName));
+  }, 120_000);
+
+  it("passes cdk-nag AwsSolutions and Serverless with zero unacknowledged findings", () => {
+    expect(violations).toEqual([]);
+  });
+
+  it("has every broker route behind the JWT authorizer with the required scopes; only /health is public", () => {
+    for (const routeKey of Object.values(ROUTES)) {
+      const isPublic = routeKey === ROUTES.health;
+      t.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+        RouteKey: routeKey,
+        AuthorizationType: isPublic ? "NONE" : "JWT",
+        ...(isPublic
+          ? {}
+          : { AuthorizationScopes: stage.auth.requiredScopes, AuthorizerId: Match.anyValue() }),
+      });
+    }
+    t.resourceCountIs("AWS::ApiGatewayV2::Route", Object.keys(ROUTES).length);
+    t.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      IdentitySource: ["$request.header.Authorization"],
+      JwtConfiguration: { Issuer: stage.auth.issuer, Audience: stage.auth.audience },
+    });
+  });
+
+  it("allows exactly the stage's CORS origins, with stage throttling and access logs", () => {
+    t.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+      Name: `token-broker-${stageName}`,
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: stage.corsOrigins,
+        AllowHeaders: ["authorization", "content-type"],
+      }),
+    });
+    t.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: stage.throttling.rateLimit,
+        ThrottlingBurstLimit: stage.throttling.burstLimit,
+      },
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.not(Match.stringLikeRegexp("authorization")),
+      },
+    });
+    t.hasOutput("ApiUrl", Match.anyValue());
+  });
+
+  it("caches in a pay-per-request table: pk, numeric TTL attribute, customer-managed KMS key, PITR and retention per stage", () => {
+    t.hasResource("AWS::DynamoDB::Table", {
+      Properties: {
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+        TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: "KMS", KMSMasterKeyId: Match.anyValue() },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: production },
+        DeletionProtectionEnabled: production,
+      },
+      DeletionPolicy: production ? "Retain" : "Delete",
+      UpdateReplacePolicy: production ? "Retain" : "Delete",
+    });
+    t.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  });
+
+  it("runs both functions on nodejs24.x / arm64 with JSON logs, tracing and the shared table", () => {
+    const functions = t.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs24.x" } });
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
+      expect(fn.Properties).toMatchObject({
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+        TracingConfig: { Mode: "Active" },
+        LoggingConfig: expect.objectContaining({ LogFormat: "JSON" }),
+        Environment: {
+          Variables: expect.objectContaining({
+            BROKER_SECRETS: "aws",
+            BROKER_CONFIG_FILE: "broker.config.json",
+            BROKER_CACHE: expect.anything(),
+            POWERTOOLS_SERVICE_NAME: `token-broker-${stageName}`,
+          }),
+        },
+      });
+    }
+  });
+
+  it("bundles a token handler that loads its bundled config and serves a request", async () => {
+    const fn = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
+      String((r as { Properties: { Description: string } }).Properties.Description).includes("token API"),
+    ) as { Metadata: Record<string, string> };
+    const assetDir = join(outdir, fn.Metadata["aws:asset:path"] as string);
+    expect(JSON.parse(readFileSync(join(assetDir, "broker.config.json"), "utf8"))).toEqual(
+      JSON.parse(readFileSync(stage.brokerConfig, "utf8")),
+    );
+    const env = {
+      LAMBDA_TASK_ROOT: assetDir,
+      BROKER_SECRETS: "file:examples/local-secrets.json",
+      BROKER_CACHE: "memory",
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const { handler } = (await import(join(assetDir, "index.mjs"))) as {
+        handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
+      };
+      const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
+      const response = await handler(event, {
+        awsRequestId: "r",
+        functionName: "token",
+        getRemainingTimeInMillis: () => 5000,
+      });
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body).headers["x-api-key"]).toBe("demo-api-key-0001");
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it("grants each function exactly the secrets it uses: token all, prewarm only prewarm-enabled ones", () => {
+    const secretGrants = (resources: unknown) => JSON.stringify(resources);
+    const policies = Object.values(t.findResources("AWS::IAM::Policy")) as {
+      Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+    }[];
+    const getSecret = policies
+      .map((p) =>
+        p.Properties.PolicyDocument.Statement.find((s) => s.Action === "secretsmanager:GetSecretValue"),
+      )
+      .filter((s) => s !== undefined)
+      .map((s) => [s.Resource].flat());
+    expect(getSecret).toHaveLength(2);
+    const allSecrets = [...example.connections.values()].map((c) => c.secret);
+    const [tokenGrant, prewarmGrant] = getSecret.sort((a, b) => b.length - a.length);
+    expect(tokenGrant).toHaveLength(allSecrets.length);
+    for (const secret of allSecrets) expect(secretGrants(tokenGrant)).toContain(`:secret:${secret}-??????`);
+    expect(prewarmGrant).toHaveLength(1);
+    expect(secretGrants(prewarmGrant)).toContain(":secret:broker/local/demo-ledger-??????");
+    expect(JSON.stringify(policies)).not.toMatch(/secretsmanager:\*|:secret:\*/);
+  });
+
+  it("prewarms on an EventBridge schedule at the stage's rate, with retry and dead-letter settings", () => {
+    t.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: `rate(${stage.prewarmRateMinutes} minutes)`,
+      State: "ENABLED",
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^PrewarmFunction"), "Arn"] },
+          RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: stage.prewarmRateMinutes * 60 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+    t.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it("alarms on function errors and throttles, API 5xx and the broker's refresh failures", () => {
+    const alarms = Object.values(t.findResources("AWS::CloudWatch::Alarm")) as {
+      Properties: Record<string, unknown>;
+    }[];
+    const names = alarms.map((a) => a.Properties.MetricName).sort();
+    expect(names).toEqual(
+      ["5xx", "Errors", "Errors", "PrewarmFailed", "RefreshFailure", "Throttles", "Throttles"].sort(),
+    );
+    const refresh = alarms.find((a) => a.Properties.MetricName === "RefreshFailure");
+    expect(refresh?.Properties).toMatchObject({
+      Namespace: "TokenBroker",
+      Dimensions: [{ Name: "service", Value: `token-broker-${stageName}` }],
+    });
+    for (const alarm of alarms) {
+      if (production) expect(alarm.Properties.AlarmActions).toEqual([stage.alarmTopicArn]);
+      else expect(alarm.Properties.AlarmActions).toBeUndefined();
+    }
+  });
+});
+
+describe("stage variations", () => {
+  it("no prewarm-enabled connection: no prewarm function, no schedule; ARN-named secrets granted exactly, KMS via Secrets Manager only", () => {
+    const { template: t, violations } = synth("minimal", "test/fixtures/stages.json");
+    expect(violations).toEqual([]);
+    t.resourceCountIs("AWS::Events::Rule", 0);
+    t.resourceCountIs("AWS::Lambda::Function", 1);
+    t.resourceCountIs("AWS::SQS::Queue", 0);
+    const statements = (
+      Object.values(t.findResources("AWS::IAM::Policy")) as {
+        Properties: {
+          PolicyDocument: { Statement: { Action: unknown; Resource: unknown; Condition?: unknown }[] };
+        };
+      }[]
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const getSecret = statements.find((s) => s.Action === "secretsmanager:GetSecretValue");
+    expect(JSON.stringify(getSecret?.Resource)).toContain(
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:broker/test/jet-AbCdEf"',
+    );
+    expect(JSON.stringify(getSecret?.Resource)).toContain(":secret:broker/test/signed-??????");
+    const decrypt = statements.find((s) => s.Action === "kms:Decrypt");
+    expect(decrypt).toMatchObject({
+      Resource: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": {
+            "Fn::Join": ["", ["secretsmanager.", { Ref: "AWS::Region" }, ".amazonaws.com"]],
+          },
+        },
+      },
+    });
+  }, 120_000);
+
+  it("the cdk-nag check is live: an unacknowledged wildcard grant is reported", () => {
+    const { violations } = synth("minimal", "test/fixtures/stages.json", (stack) => {
+      const role = new iam.Role(stack, "Careless", {
+        assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ["dynamodb:*"], resources: ["*"] }));
+    });
+    expect(violations).toContainEqual({
+      rule: "AwsSolutions-IAM5[Action::dynamodb:*]",
+      path: expect.stringContaining("Careless"),
+    });
+  }, 120_000);
+
+  it("an unknown stage fails with the list of known ones", () => {
+    expect(() => buildApp({ context: { stage: "qa" } })).toThrow(
+      new UnknownStageError('Unknown stage "qa"; known stages: dev, staging, prod'),
+    );
+  });
+
+  it("a bad stage config fails at synth with the path of every bad field", () => {
+    const error = (() => {
+      try {
+        buildApp({ context: { stage: "bad", stages: "test/fixtures/bad-stages.json" } });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.issues.map((i) => i.path).sort()).toEqual([
+      "bad.auth.audience",
+      "bad.auth.issuer",
+      "bad.corsOrigins.0",
+      "bad.logRetentionDays",
+    ]);
+  });
+});
