@@ -1,9 +1,11 @@
 /**
- * `npm start`: the token function's own handler on http://127.0.0.1:$PORT (default 8787), with
- * the example config and local secrets unless BROKER_CONFIG_FILE / BROKER_SECRETS say otherwise.
+ * `npm start`: the token function's own handler on http://127.0.0.1:$PORT (default 8787), behind a
+ * local stand-in for API Gateway (same routes, payload v2 events, JWT verification), with the
+ * example config and local secrets unless BROKER_CONFIG_FILE / BROKER_SECRETS say otherwise.
  */
 process.env.BROKER_CONFIG_FILE ??= "examples/broker.config.json";
 process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
+process.env.BROKER_CORS_ORIGINS ??= "http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000";
 process.env.POWERTOOLS_DEV ??= "true";
 // DynamoDB Local accepts any credentials; spare a newcomer from configuring AWS for it.
 if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "")) {
@@ -12,6 +14,10 @@ if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_D
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
 }
 
+const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
+const auth = await localAuthFromEnv();
+if (auth.mode === "none") process.env.BROKER_ALLOW_ANONYMOUS = "true";
+
 const { handler } = await import("../functions/token/handler.ts");
 const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
 const { serveLocally, serverUrl } = await import("../lib/http/local-gateway.ts");
@@ -19,16 +25,32 @@ const { logger } = await import("../lib/observability/logger.ts");
 
 const port = Number(process.env.PORT ?? 8787);
 const broker = brokerFromEnv(); // fail now, with the bad field's path, rather than on the first request
-const server = await serveLocally(handler as never, port);
+const server = await serveLocally(handler as never, port, auth.mode === "none" ? {} : { authorizer: auth.authorizer });
 const url = serverUrl(server);
-logger.warn("LOCAL MODE: no caller authentication; listening on loopback only", { url });
-logger.info("connections", {
+if (auth.mode === "none") {
+  logger.warn("NO CALLER AUTHENTICATION (BROKER_LOCAL_AUTH=none): anyone on this machine can obtain every connection's credentials", { url });
+}
+logger.info("token broker started", {
+  url,
+  callerAuth: auth.mode,
   connections: broker.listConnections().map((c) => c.name),
   cache: process.env.BROKER_CACHE ?? "memory",
+  corsOrigins: process.env.BROKER_CORS_ORIGINS,
 });
-process.stdout.write(
-  `\nToken broker listening on ${url}\n  curl -X POST ${url}/v1/connections/${broker.listConnections()[0]?.name ?? "<name>"}/token\n\n`,
-);
+const name = broker.listConnections()[0]?.name ?? "<name>";
+const lines = [`Token broker listening on ${url} (caller authentication: ${auth.mode})`];
+if (auth.mode === "dev") {
+  lines.push(
+    "A caller token for this process's local dev issuer (sub local-developer, scope broker/token):",
+    `  export BROKER_DEV_TOKEN=${auth.devToken}`,
+    `  curl -X POST -H "Authorization: Bearer $BROKER_DEV_TOKEN" ${url}/v1/connections/${name}/token`,
+  );
+} else if (auth.mode === "none") {
+  lines.push(`  curl -X POST ${url}/v1/connections/${name}/token`);
+} else {
+  lines.push(`  curl -X POST -H "Authorization: Bearer <access token>" ${url}/v1/connections/${name}/token`);
+}
+process.stdout.write(`\n${lines.join("\n")}\n\n`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => server.close(() => process.exit(0)));

@@ -94,7 +94,8 @@ export class TokenBrokerStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(15),
       brokerConfigPath: props.brokerConfigPath,
-      environment: commonEnvironment,
+      // The handler enforces the same origins as the gateway's CORS (browsers only honour CORS).
+      environment: { ...commonEnvironment, BROKER_CORS_ORIGINS: stage.corsOrigins.join(",") },
       logRetention,
       removalPolicy,
     });

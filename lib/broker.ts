@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
+import type { AccessRule } from "./auth/access-policy.ts";
 import { MemoryTokenCache } from "./cache/memory-token-cache.ts";
 import type { CachedTokens, TokenCache } from "./cache/token-cache.ts";
 import type { BrokerConfig, ConnectionConfig } from "./config/broker-config.ts";
 import { ConnectionNotFoundError, UpstreamCredentialsRejectedError } from "./errors.ts";
 import { logger } from "./observability/logger.ts";
 import { countMetric, METRIC } from "./observability/metrics.ts";
+import { registerSensitive } from "./observability/redact.ts";
 import { SCHEMES } from "./schemes/registry.ts";
 import type { CredentialScheme, ExchangingScheme, SchemeContext, TokenSet } from "./schemes/scheme.ts";
 import type { Secret, SecretSource } from "./secrets/secret-source.ts";
@@ -89,6 +91,11 @@ export class Broker {
     return this.#now();
   }
 
+  /** The connection's caller allow-list (undefined: nobody may use it). */
+  accessPolicy(name: string): readonly AccessRule[] | undefined {
+    return this.#connections.get(name)?.config.access;
+  }
+
   /** Connections whose tokens the schedule keeps warm: prewarm-enabled and exchanged. */
   prewarmConnections(): string[] {
     return [...this.#connections.values()]
@@ -167,6 +174,9 @@ export class Broker {
         }
       },
     });
+    // Tokens read from the shared table were never parsed in this process: register them too.
+    registerSensitive(tokens.accessToken);
+    registerSensitive(tokens.refreshToken);
     countMetric(
       source === "memory"
         ? METRIC.cacheHitMemory

@@ -76,6 +76,17 @@ export class ConnectionNotFoundError extends BrokerError {
   }
 }
 
+/** The caller is authenticated but the connection's access policy does not list it. */
+export class ConnectionAccessDeniedError extends BrokerError {
+  override name = "ConnectionAccessDeniedError";
+  readonly status = 403;
+  readonly slug = "connection-access-denied";
+  readonly title = "Not allowed to use this connection";
+  constructor() {
+    super("The connection's access policy does not allow this caller.");
+  }
+}
+
 export class MethodNotAllowedError extends BrokerError {
   override name = "MethodNotAllowedError";
   readonly status = 405;

@@ -3,21 +3,29 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { Broker } from "../../lib/broker.ts";
+import { verifiedCaller } from "../../lib/auth/caller.ts";
+import { cors } from "../../lib/http/middleware/cors.ts";
 import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
 import type { HttpResponse } from "../../lib/http/responses.ts";
 import { handleApiRequest } from "../../lib/http/token-api.ts";
 import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
-import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { brokerFromEnv, corsOriginsFromEnv } from "../../lib/runtime/broker-from-env.ts";
 
 /** Builds the token function around a broker; `handler` below uses the one configured by the environment. */
-export function createTokenHandler(getBroker: () => Broker) {
+export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessEnv = process.env) {
+  const allowAnonymous = env.BROKER_ALLOW_ANONYMOUS === "true";
   return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(cors(corsOriginsFromEnv(env)))
     .use(problemResponses())
     .handler(async (event) => {
+      const jwt = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } } })
+        .authorizer?.jwt;
+      const caller = jwt?.claims ? verifiedCaller(jwt.claims, jwt.scopes) : allowAnonymous ? ({ kind: "anonymous" } as const) : undefined;
       const response = await handleApiRequest(getBroker(), {
+        ...(caller ? { caller } : {}),
         routeKey: event.routeKey as never,
         method: event.requestContext.http.method,
         path: event.requestContext.http.path,

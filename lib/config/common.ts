@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { accessPolicy } from "../auth/access-policy.ts";
 import { templateString } from "./template.ts";
 
 /** HTTP header names (RFC 9110 token). */
@@ -42,6 +43,8 @@ export const connectionBase = {
   description: z.string().max(500).optional(),
   /** Secrets Manager secret name or ARN (local runs: the key in the local secrets file). */
   secret: z.string().min(1).max(2048),
+  /** Which callers may obtain this connection's credentials; absent means nobody (deny by default). */
+  access: accessPolicy,
 };
 
 /** Fields of schemes whose tokens come from an upstream and are cached. */

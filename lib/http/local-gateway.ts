@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { PayloadTooLargeError } from "../errors.ts";
+import type { LocalJwtAuthorizer } from "../auth/local-jwt-authorizer.ts";
+import { PayloadTooLargeError, toBrokerError } from "../errors.ts";
 import { type HttpResponse, problem } from "./responses.ts";
-import { matchRoute } from "./routes.ts";
+import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
 /** What API Gateway itself accepts; the handler applies its own, smaller limit. */
 const MAX_GATEWAY_BODY_BYTES = 1024 * 1024;
@@ -80,23 +81,43 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+export interface LocalGatewayOptions {
+  /** Verifies callers like API Gateway's JWT authorizer; absent: requests reach the handler unverified. */
+  authorizer?: LocalJwtAuthorizer;
+}
+
+/** API Gateway hands claims to Lambda as strings, arrays rendered "[a b]"; do the same. */
+function gatewayClaims(claims: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(claims).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? `[${v.join(" ")}]` : typeof v === "object" ? JSON.stringify(v) : String(v),
+    ]),
+  );
+}
+
 /** Serves a Lambda HTTP handler on loopback, translating requests as API Gateway would. */
-export function serveLocally(handler: LambdaHttpHandler, port: number, host = "127.0.0.1"): Promise<Server> {
+export function serveLocally(handler: LambdaHttpHandler, port: number, options: LocalGatewayOptions = {}): Promise<Server> {
   const server = createServer(async (request, response) => {
     let result: HttpResponse;
     try {
       const event = toApiGatewayEvent(request, await readBody(request));
+      const protectedRoute = event.routeKey !== "$default" && !PUBLIC_ROUTES.includes(event.routeKey as RouteKey);
+      if (options.authorizer && protectedRoute) {
+        const claims = await options.authorizer.verify(event.headers.authorization);
+        const scopes = typeof claims.scope === "string" ? claims.scope.split(" ") : null;
+        Object.assign(event.requestContext, { authorizer: { jwt: { claims: gatewayClaims(claims), scopes } } });
+      }
       result = await handler(event, lambdaContext(event.requestContext.requestId));
     } catch (error) {
-      result = problem(
-        error instanceof PayloadTooLargeError ? error : new PayloadTooLargeError("Request body too large."),
-      );
+      result = problem(toBrokerError(error));
     }
     response.writeHead(result.statusCode, result.headers).end(result.body);
   });
+  // Loopback only: the local server is for development and may run without caller authentication.
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => resolve(server));
+    server.listen(port, "127.0.0.1", () => resolve(server));
   });
 }
 

@@ -1,4 +1,5 @@
 import { type BrokerError, MethodNotAllowedError } from "../errors.ts";
+import { redactReplacer } from "../observability/redact.ts";
 
 export interface HttpResponse {
   statusCode: number;
@@ -26,9 +27,12 @@ export function problem(error: BrokerError, requestId?: string): HttpResponse {
   const headers: Record<string, string> = { ...BASE_HEADERS, "content-type": "application/problem+json" };
   if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
   if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(", ");
+  // RFC 6750 3: tell a Bearer client what went wrong with its token.
+  if (error.status === 401) headers["www-authenticate"] = 'Bearer error="invalid_token"';
   return {
     statusCode: error.status,
     headers,
-    body: JSON.stringify({ ...error.toProblem(), ...(requestId ? { requestId } : {}) }),
+    // The redacting replacer: a problem body is outside-facing, like a log line.
+    body: JSON.stringify({ ...error.toProblem(), ...(requestId ? { requestId } : {}) }, redactReplacer),
   };
 }

@@ -1,8 +1,12 @@
 import { z } from "zod";
 import type { Broker } from "../broker.ts";
 import { CONNECTION_NAME } from "../config/broker-config.ts";
+import { isAllowed } from "../auth/access-policy.ts";
+import type { Caller } from "../auth/caller.ts";
+import { UnauthorizedError } from "../auth/local-jwt-authorizer.ts";
 import {
   BadRequestError,
+  ConnectionAccessDeniedError,
   ConnectionNotFoundError,
   MethodNotAllowedError,
   NotFoundError,
@@ -15,6 +19,8 @@ import { allowedMethods, ROUTES, type RouteKey } from "./routes.ts";
 /** The transport-neutral request the token function serves (API Gateway v2 and local alike). */
 export interface ApiRequest {
   routeKey: RouteKey | "$default";
+  /** Verified by the gateway's authorizer; absent on public routes (and never on broker routes in AWS). */
+  caller?: Caller;
   method: string;
   path: string;
   pathParameters?: Record<string, string | undefined>;
@@ -31,8 +37,10 @@ export async function handleApiRequest(broker: Broker, request: ApiRequest): Pro
   switch (request.routeKey) {
     case ROUTES.health:
       return json(200, { status: "ok" });
-    case ROUTES.listConnections:
-      return json(200, { connections: broker.listConnections() });
+    case ROUTES.listConnections: {
+      const caller = requireCaller(request);
+      return json(200, { connections: broker.listConnections().filter((c) => isAllowed(broker.accessPolicy(c.name), caller)) });
+    }
     case ROUTES.token:
       return token(broker, request);
     default:
@@ -42,7 +50,9 @@ export async function handleApiRequest(broker: Broker, request: ApiRequest): Pro
 
 async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse> {
   const name = request.pathParameters?.name ?? "";
+  const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
+  if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
   parseBody(request);
   const credential = await broker.getCredential(name);
   const now = broker.now();
@@ -52,6 +62,12 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
     expiresAt: new Date(credential.expiresAt).toISOString(),
     expiresIn: Math.max(0, Math.floor((credential.expiresAt - now) / 1000)),
   });
+}
+
+function requireCaller(request: ApiRequest): Caller {
+  // Defence in depth: in AWS the JWT authorizer rejects such requests before they get here.
+  if (!request.caller) throw new UnauthorizedError("This route needs the caller's access token.");
+  return request.caller;
 }
 
 function parseBody(request: ApiRequest): void {

@@ -72,3 +72,11 @@ export function brokerFromEnv(): Broker {
   shared ??= new Broker({ config: configFromEnv(), secrets: secretsFromEnv(), cache: cacheFromEnv() });
   return shared;
 }
+
+/** BROKER_CORS_ORIGINS: comma-separated exact origins allowed to call the broker from a browser. */
+export function corsOriginsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BROKER_CORS_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+}

@@ -9,6 +9,7 @@ import {
   UpstreamError,
   UpstreamInvalidResponseError,
 } from "../errors.ts";
+import { registerSensitive } from "../observability/redact.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import type { HttpClient } from "../upstream/http-client.ts";
@@ -189,6 +190,8 @@ async function requestToken(
     }
   }
 
+  registerSensitive(headers.authorization);
+  registerSensitive(form.get("client_assertion") ?? undefined);
   const response = await http.send({ url: tokenUrl, method: "POST", headers, body: form.toString() });
   if (response.status !== 200) {
     const code = oauthErrorCode(response.text);

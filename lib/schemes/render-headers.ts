@@ -1,5 +1,6 @@
 import { MissingTemplateValueError, type RenderVars, renderJson, renderString } from "../config/template.ts";
 import { SecretInvalidError } from "../errors.ts";
+import { registerSensitive } from "../observability/redact.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 
 /** Header values must be visible ASCII and spaces: CR/LF would split or smuggle headers. */
@@ -38,6 +39,7 @@ export function renderHeaders(
           `Header "${name}" would contain control or non-ASCII characters; check secret "${secret.id}".`,
         );
       }
+      registerSensitive(value);
       headers[name] = value;
     }
     return headers;

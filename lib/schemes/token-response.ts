@@ -1,4 +1,5 @@
 import { UpstreamInvalidResponseError } from "../errors.ts";
+import { registerSensitive } from "../observability/redact.ts";
 import { isSafeHeaderValue } from "./render-headers.ts";
 
 export interface LifetimePolicy {
@@ -45,6 +46,7 @@ export function requireToken(value: unknown, field: string, host: string): strin
       `Upstream ${host} sent a "${field}" with characters not allowed in a token.`,
     );
   }
+  registerSensitive(value);
   return value;
 }
 

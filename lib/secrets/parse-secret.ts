@@ -1,4 +1,5 @@
 import { SecretInvalidError } from "../errors.ts";
+import { registerSensitive } from "../observability/redact.ts";
 import type { RawSecret, Secret } from "./secret-source.ts";
 
 /**
@@ -21,6 +22,7 @@ export function parseSecret(id: string, raw: RawSecret): Secret {
     else if (typeof value === "number" && Number.isFinite(value)) fields[name] = String(value);
     else throw new SecretInvalidError(`Secret "${id}" field "${name}" must be a string.`);
   }
+  for (const value of Object.values(fields)) registerSensitive(value);
   return { id, versionId: raw.versionId, fields: Object.freeze(fields) };
 }
 

@@ -154,7 +154,11 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     expect(JSON.parse(readFileSync(join(assetDir, "broker.config.json"), "utf8"))).toEqual(
       JSON.parse(readFileSync(stage.brokerConfig, "utf8")),
     );
+    // The deployed environment (minus CloudFormation references), with local secrets and cache.
+    const deployed = (fn as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } })
+      .Properties.Environment.Variables;
     const env = {
+      ...Object.fromEntries(Object.entries(deployed).filter(([, v]) => typeof v === "string")),
       LAMBDA_TASK_ROOT: assetDir,
       BROKER_SECRETS: "file:examples/local-secrets.json",
       BROKER_CACHE: "memory",
@@ -166,13 +170,16 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
         handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
       };
       const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
+      event.headers.origin = stage.corsOrigins.at(-1);
       const response = await handler(event, {
         awsRequestId: "r",
         functionName: "token",
         getRemainingTimeInMillis: () => 5000,
       });
-      expect(response.statusCode).toBe(200);
+      expect(response.statusCode, response.body).toBe(200);
       expect(JSON.parse(response.body).headers["x-api-key"]).toBe("demo-api-key-0001");
+      event.headers.origin = "https://evil.example.com";
+      expect((await handler(event, { awsRequestId: "r2", functionName: "token", getRemainingTimeInMillis: () => 5000 })).statusCode).toBe(403);
     } finally {
       process.env = saved;
     }

@@ -9,6 +9,7 @@ import { Broker } from "../../lib/broker.ts";
 import { loadConfigFile } from "../../lib/config/broker-config.ts";
 import { PROBLEM_TYPE_BASE } from "../../lib/errors.ts";
 import { serveLocally, serverUrl } from "../../lib/http/local-gateway.ts";
+import { localAuthFromEnv } from "../../lib/local/local-auth.ts";
 import { CachedSecretSource } from "../../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../../lib/secrets/local-file-secrets.ts";
 
@@ -17,7 +18,7 @@ const broker = new Broker({
   config: loadConfigFile("examples/broker.config.json"),
   secrets: new CachedSecretSource(localFileSecrets("examples/local-secrets.json"), { maxAgeMs: 60_000 }),
 });
-const handler = createTokenHandler(() => broker);
+const handler = createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: "https://app.example.com" });
 const baseEvent = JSON.parse(
   readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"),
 ) as APIGatewayProxyEventV2;
@@ -143,9 +144,12 @@ describe("token handler (API Gateway HTTP API payload v2)", () => {
   });
 
   it("a bug: 500 internal with no detail about it", async () => {
-    const broken = createTokenHandler(() => {
-      throw new TypeError("cannot read properties of undefined (secret-ish detail)");
-    });
+    const broken = createTokenHandler(
+      () => {
+        throw new TypeError("cannot read properties of undefined (secret-ish detail)");
+      },
+      { BROKER_CORS_ORIGINS: "https://app.example.com" },
+    );
     const response = await broken(event({}), context);
     const body = expectProblem(response, 500, "internal");
     expect(response.body).not.toContain("secret-ish");
@@ -156,8 +160,12 @@ describe("token handler (API Gateway HTTP API payload v2)", () => {
 describe("local server over real HTTP", () => {
   let server: Server;
   let url: string;
+  let authorization: string;
   beforeAll(async () => {
-    server = await serveLocally(handler, 0);
+    const auth = await localAuthFromEnv({ BROKER_LOCAL_AUTH: "dev" });
+    if (auth.mode !== "dev") throw new Error("dev auth expected");
+    authorization = `Bearer ${auth.devToken}`;
+    server = await serveLocally(handler, 0, { authorizer: auth.authorizer });
     url = serverUrl(server);
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -165,7 +173,7 @@ describe("local server over real HTTP", () => {
   it("binds to 127.0.0.1 and serves usable headers for the example connections", async () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     for (const name of ["demo-signed", "demo-org", "demo-brief", "demo-static", "demo-custom-jwt"]) {
-      const response = await fetch(`${url}/v1/connections/${name}/token`, { method: "POST" });
+      const response = await fetch(`${url}/v1/connections/${name}/token`, { method: "POST", headers: { authorization } });
       expect(response.status).toBe(200);
       expect(response.headers.get("cache-control")).toBe("no-store");
       expect(Object.keys(((await response.json()) as { headers: object }).headers).length).toBeGreaterThan(0);
@@ -173,7 +181,7 @@ describe("local server over real HTTP", () => {
   });
 
   it("routes like API Gateway: an encoded slash does not reach a connection", async () => {
-    const response = await fetch(`${url}/v1/connections/demo%2Fsigned/token`, { method: "POST" });
+    const response = await fetch(`${url}/v1/connections/demo%2Fsigned/token`, { method: "POST", headers: { authorization } });
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
   });
@@ -186,16 +194,20 @@ describe("npm start entry point", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
+      const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
         let out = "";
         child.stdout.on("data", (chunk: Buffer) => {
           out += chunk.toString();
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (match) resolve(match[1] as string);
+          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*BROKER_DEV_TOKEN=(\S+)/.exec(out);
+          if (match) resolve([match[1] as string, match[2] as string]);
         });
         child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
-      const response = await fetch(`${url}/v1/connections/demo-static/token`, { method: "POST" });
+      expect((await fetch(`${url}/v1/connections/demo-static/token`, { method: "POST" })).status).toBe(401);
+      const response = await fetch(`${url}/v1/connections/demo-static/token`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect((await response.json()) as unknown).toMatchObject({
         headers: { Authorization: `Bearer ${exampleSecrets["broker/local/demo-static"].token}` },
       });
