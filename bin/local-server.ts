@@ -25,10 +25,17 @@ const { logger } = await import("../lib/observability/logger.ts");
 
 const port = Number(process.env.PORT ?? 8787);
 const broker = brokerFromEnv(); // fail now, with the bad field's path, rather than on the first request
-const server = await serveLocally(handler as never, port, auth.mode === "none" ? {} : { authorizer: auth.authorizer });
+const server = await serveLocally(
+  handler as never,
+  port,
+  auth.mode === "none" ? {} : { authorizer: auth.authorizer },
+);
 const url = serverUrl(server);
 if (auth.mode === "none") {
-  logger.warn("NO CALLER AUTHENTICATION (BROKER_LOCAL_AUTH=none): anyone on this machine can obtain every connection's credentials", { url });
+  logger.warn(
+    "NO CALLER AUTHENTICATION (BROKER_LOCAL_AUTH=none): anyone on this machine can obtain every connection's credentials",
+    { url },
+  );
 }
 logger.info("token broker started", {
   url,

@@ -21,9 +21,16 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
     .use(cors(corsOriginsFromEnv(env)))
     .use(problemResponses())
     .handler(async (event) => {
-      const jwt = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } } })
-        .authorizer?.jwt;
-      const caller = jwt?.claims ? verifiedCaller(jwt.claims, jwt.scopes) : allowAnonymous ? ({ kind: "anonymous" } as const) : undefined;
+      const jwt = (
+        event.requestContext as {
+          authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
+        }
+      ).authorizer?.jwt;
+      const caller = jwt?.claims
+        ? verifiedCaller(jwt.claims, jwt.scopes)
+        : allowAnonymous
+          ? ({ kind: "anonymous" } as const)
+          : undefined;
       const response = await handleApiRequest(getBroker(), {
         ...(caller ? { caller } : {}),
         routeKey: event.routeKey as never,

@@ -57,7 +57,8 @@ export class LocalJwtAuthorizer {
   /** Returns the verified claims, or throws a 401/403 BrokerError. */
   async verify(authorization: string | undefined): Promise<Record<string, unknown>> {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? "");
-    if (!match) throw new UnauthorizedError("Send the caller's access token as Authorization: Bearer <token>.");
+    if (!match)
+      throw new UnauthorizedError("Send the caller's access token as Authorization: Bearer <token>.");
     let claims: Record<string, unknown>;
     try {
       ({ payload: claims } = await jwtVerify(match[1] as string, this.#keys, {
@@ -68,17 +69,24 @@ export class LocalJwtAuthorizer {
         requiredClaims: ["exp", "iat"],
       }));
     } catch (error) {
-      const claim = error instanceof errors.JWTClaimValidationFailed && !(error instanceof errors.JWTExpired) ? error.claim : undefined;
+      const claim =
+        error instanceof errors.JWTClaimValidationFailed && !(error instanceof errors.JWTExpired)
+          ? error.claim
+          : undefined;
       const reason = claim
         ? `its "${claim}" claim is not acceptable`
         : (REASONS.find(([type]) => error instanceof type)?.[1] ?? "it cannot be verified");
       throw new UnauthorizedError(`The caller's access token was rejected: ${reason}.`);
     }
     const granted = new Set(
-      [claims.scope, claims.scp].flatMap((s) => (Array.isArray(s) ? s : typeof s === "string" ? s.split(" ") : [])),
+      [claims.scope, claims.scp].flatMap((s) =>
+        Array.isArray(s) ? s : typeof s === "string" ? s.split(" ") : [],
+      ),
     );
     if (!this.#options.requiredScopes.some((s) => granted.has(s))) {
-      throw new InsufficientScopeError(`The caller's access token needs one of these scopes: ${this.#options.requiredScopes.join(", ")}.`);
+      throw new InsufficientScopeError(
+        `The caller's access token needs one of these scopes: ${this.#options.requiredScopes.join(", ")}.`,
+      );
     }
     return claims;
   }

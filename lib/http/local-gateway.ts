@@ -97,16 +97,23 @@ function gatewayClaims(claims: Record<string, unknown>): Record<string, string> 
 }
 
 /** Serves a Lambda HTTP handler on loopback, translating requests as API Gateway would. */
-export function serveLocally(handler: LambdaHttpHandler, port: number, options: LocalGatewayOptions = {}): Promise<Server> {
+export function serveLocally(
+  handler: LambdaHttpHandler,
+  port: number,
+  options: LocalGatewayOptions = {},
+): Promise<Server> {
   const server = createServer(async (request, response) => {
     let result: HttpResponse;
     try {
       const event = toApiGatewayEvent(request, await readBody(request));
-      const protectedRoute = event.routeKey !== "$default" && !PUBLIC_ROUTES.includes(event.routeKey as RouteKey);
+      const protectedRoute =
+        event.routeKey !== "$default" && !PUBLIC_ROUTES.includes(event.routeKey as RouteKey);
       if (options.authorizer && protectedRoute) {
         const claims = await options.authorizer.verify(event.headers.authorization);
         const scopes = typeof claims.scope === "string" ? claims.scope.split(" ") : null;
-        Object.assign(event.requestContext, { authorizer: { jwt: { claims: gatewayClaims(claims), scopes } } });
+        Object.assign(event.requestContext, {
+          authorizer: { jwt: { claims: gatewayClaims(claims), scopes } },
+        });
       }
       result = await handler(event, lambdaContext(event.requestContext.requestId));
     } catch (error) {

@@ -39,7 +39,9 @@ export async function handleApiRequest(broker: Broker, request: ApiRequest): Pro
       return json(200, { status: "ok" });
     case ROUTES.listConnections: {
       const caller = requireCaller(request);
-      return json(200, { connections: broker.listConnections().filter((c) => isAllowed(broker.accessPolicy(c.name), caller)) });
+      return json(200, {
+        connections: broker.listConnections().filter((c) => isAllowed(broker.accessPolicy(c.name), caller)),
+      });
     }
     case ROUTES.token:
       return token(broker, request);
@@ -97,6 +99,11 @@ function parseBody(request: ApiRequest): void {
 
 /** Unknown path: 404; a known path with the wrong method: 405 with Allow. */
 function notRouted(request: ApiRequest): HttpResponse {
+  try {
+    decodeURIComponent(request.path);
+  } catch {
+    throw new NotFoundError("No such route.");
+  }
   const allow = allowedMethods(request.path);
   if (allow.length > 0) throw new MethodNotAllowedError(allow);
   throw new NotFoundError("No such route.");

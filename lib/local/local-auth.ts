@@ -33,8 +33,14 @@ export async function localAuthFromEnv(env: NodeJS.ProcessEnv = process.env): Pr
   const requiredScopes = list(env.BROKER_LOCAL_SCOPES, ["broker/token"]);
   if (mode === "none") return { mode };
   if (mode === "jwks") {
-    const missing = ["BROKER_LOCAL_JWKS", "BROKER_LOCAL_ISSUER", "BROKER_LOCAL_AUDIENCE"].filter((k) => !env[k]);
-    if (missing.length > 0) throw new ConfigError("environment", missing.map((k) => ({ path: k, message: "required with BROKER_LOCAL_AUTH=jwks" })));
+    const missing = ["BROKER_LOCAL_JWKS", "BROKER_LOCAL_ISSUER", "BROKER_LOCAL_AUDIENCE"].filter(
+      (k) => !env[k],
+    );
+    if (missing.length > 0)
+      throw new ConfigError(
+        "environment",
+        missing.map((k) => ({ path: k, message: "required with BROKER_LOCAL_AUTH=jwks" })),
+      );
     return {
       mode,
       authorizer: new LocalJwtAuthorizer({
@@ -45,7 +51,8 @@ export async function localAuthFromEnv(env: NodeJS.ProcessEnv = process.env): Pr
       }),
     };
   }
-  if (mode !== "dev") throw new ConfigError("BROKER_LOCAL_AUTH", [{ path: "", message: 'expected "dev", "jwks" or "none"' }]);
+  if (mode !== "dev")
+    throw new ConfigError("BROKER_LOCAL_AUTH", [{ path: "", message: 'expected "dev", "jwks" or "none"' }]);
   const { publicKey, privateKey } = await generateKeyPair("ES256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "local-dev", alg: "ES256" };
   const devToken = await new SignJWT({ scope: requiredScopes.join(" "), groups: ["developers"] })

@@ -9,7 +9,8 @@
  */
 export const REDACTED = "[REDACTED]";
 
-const SENSITIVE_KEY = /authorization|cookie|secret|token|passw|signature|assertion|api[-_]?key|credential|private[-_]?key/i;
+const SENSITIVE_KEY =
+  /authorization|cookie|secret|token|passw|signature|assertion|api[-_]?key|credential|private[-_]?key/i;
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 const HTTP_CREDENTIAL = /\b(Bearer|Basic|DPoP)\s+[A-Za-z0-9._~+/=-]{4,}/gi;
 /** Shorter values would redact ordinary words; such secrets are caught by the key and shape rules. */
@@ -22,7 +23,12 @@ const sensitive = new Set<string>();
 export function registerSensitive(value: string | undefined): void {
   if (!value || value.length < MIN_LENGTH || sensitive.has(value)) return;
   if (sensitive.size >= MAX_TRACKED) sensitive.delete(sensitive.values().next().value as string);
-  for (const form of [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), Buffer.from(value).toString("base64")]) {
+  for (const form of [
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    Buffer.from(value).toString("base64"),
+  ]) {
     sensitive.add(form);
   }
 }
@@ -37,7 +43,13 @@ export function redactText(text: string): string {
 
 /** JSON.stringify replacer: the logger's, and anything else serialized for the outside. */
 export function redactReplacer(key: string, value: unknown): unknown {
-  if (key !== "" && SENSITIVE_KEY.test(key) && value !== null && typeof value !== "object" && value !== undefined) {
+  if (
+    key !== "" &&
+    SENSITIVE_KEY.test(key) &&
+    value !== null &&
+    typeof value !== "object" &&
+    value !== undefined
+  ) {
     return REDACTED;
   }
   return typeof value === "string" ? redactText(value) : value;

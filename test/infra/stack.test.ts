@@ -155,8 +155,9 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       JSON.parse(readFileSync(stage.brokerConfig, "utf8")),
     );
     // The deployed environment (minus CloudFormation references), with local secrets and cache.
-    const deployed = (fn as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } })
-      .Properties.Environment.Variables;
+    const deployed = (
+      fn as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } }
+    ).Properties.Environment.Variables;
     const env = {
       ...Object.fromEntries(Object.entries(deployed).filter(([, v]) => typeof v === "string")),
       LAMBDA_TASK_ROOT: assetDir,
@@ -179,7 +180,15 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       expect(response.statusCode, response.body).toBe(200);
       expect(JSON.parse(response.body).headers["x-api-key"]).toBe("demo-api-key-0001");
       event.headers.origin = "https://evil.example.com";
-      expect((await handler(event, { awsRequestId: "r2", functionName: "token", getRemainingTimeInMillis: () => 5000 })).statusCode).toBe(403);
+      expect(
+        (
+          await handler(event, {
+            awsRequestId: "r2",
+            functionName: "token",
+            getRemainingTimeInMillis: () => 5000,
+          })
+        ).statusCode,
+      ).toBe(403);
     } finally {
       process.env = saved;
     }

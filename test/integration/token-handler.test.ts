@@ -173,7 +173,10 @@ describe("local server over real HTTP", () => {
   it("binds to 127.0.0.1 and serves usable headers for the example connections", async () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     for (const name of ["demo-signed", "demo-org", "demo-brief", "demo-static", "demo-custom-jwt"]) {
-      const response = await fetch(`${url}/v1/connections/${name}/token`, { method: "POST", headers: { authorization } });
+      const response = await fetch(`${url}/v1/connections/${name}/token`, {
+        method: "POST",
+        headers: { authorization },
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get("cache-control")).toBe("no-store");
       expect(Object.keys(((await response.json()) as { headers: object }).headers).length).toBeGreaterThan(0);
@@ -181,7 +184,10 @@ describe("local server over real HTTP", () => {
   });
 
   it("routes like API Gateway: an encoded slash does not reach a connection", async () => {
-    const response = await fetch(`${url}/v1/connections/demo%2Fsigned/token`, { method: "POST", headers: { authorization } });
+    const response = await fetch(`${url}/v1/connections/demo%2Fsigned/token`, {
+      method: "POST",
+      headers: { authorization },
+    });
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
   });

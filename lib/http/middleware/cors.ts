@@ -22,7 +22,9 @@ export const CORS_ALLOW_HEADERS = "authorization, content-type";
  * never a reflected origin, `null` refused, `Vary: Origin` always. Answers preflights (API Gateway
  * answers them itself in AWS; the local gateway passes them through to here).
  */
-export function cors(allowedOrigins: readonly string[]): MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, Context> {
+export function cors(
+  allowedOrigins: readonly string[],
+): MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, Context> {
   const allowed = new Set(allowedOrigins);
   const originOf = (event: APIGatewayProxyEventV2) => event.headers?.origin;
   return {
@@ -36,18 +38,29 @@ export function cors(allowedOrigins: readonly string[]): MiddlewareObj<APIGatewa
       }
       if (preflight) {
         return corsHeaders(
-          { statusCode: 204, headers: { "access-control-allow-methods": CORS_ALLOW_METHODS, "access-control-allow-headers": CORS_ALLOW_HEADERS, "access-control-max-age": "3600" }, body: "" },
+          {
+            statusCode: 204,
+            headers: {
+              "access-control-allow-methods": CORS_ALLOW_METHODS,
+              "access-control-allow-headers": CORS_ALLOW_HEADERS,
+              "access-control-max-age": "3600",
+            },
+            body: "",
+          },
           origin,
         );
       }
     },
     after: (request) => {
       const origin = originOf(request.event);
-      if (request.response) request.response = origin && allowed.has(origin) ? corsHeaders(request.response, origin) : withVary(request.response);
+      if (request.response)
+        request.response =
+          origin && allowed.has(origin) ? corsHeaders(request.response, origin) : withVary(request.response);
     },
     onError: (request) => {
       const origin = originOf(request.event);
-      if (request.response && origin && allowed.has(origin)) request.response = corsHeaders(request.response, origin);
+      if (request.response && origin && allowed.has(origin))
+        request.response = corsHeaders(request.response, origin);
     },
   };
 }
