@@ -4,6 +4,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from "../bundling.ts";
 
 export interface BrokerFunctionProps {
   /** Path of the handler module (functions/<name>/handler.ts). */
@@ -59,14 +60,13 @@ export class BrokerFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: "node24",
+        target: BUNDLE_TARGET,
         minify: true,
         sourceMap: true,
         sourcesContent: false,
         externalModules: [],
-        mainFields: ["module", "main"],
-        // Some CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        mainFields: BUNDLE_MAIN_FIELDS,
+        banner: BUNDLE_BANNER,
         metafile: false,
         commandHooks: {
           beforeBundling: () => [],

@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { build, type Metafile } from "esbuild";
+import { BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from "../infra/bundling.ts";
+
+export interface BundleReport {
+  name: string;
+  bytes: number;
+  /** Largest contributors (package or source folder) in output bytes. */
+  top: { module: string; bytes: number }[];
+  initMsMedian: number;
+  initMsSamples: number;
+}
+
+export interface ColdStartResult {
+  baseline: BundleReport;
+  functions: BundleReport[];
+}
+
+const WORK = resolve(".tmp/bench-bundles");
+
+/** The same esbuild settings CDK uses for the functions (infra/bundling.ts), plus a metafile. */
+async function bundle(name: string, entry: string): Promise<{ file: string; metafile: Metafile }> {
+  const outfile = join(WORK, name, "index.mjs");
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: BUNDLE_TARGET,
+    mainFields: BUNDLE_MAIN_FIELDS,
+    banner: { js: BUNDLE_BANNER },
+    minify: true,
+    metafile: true,
+    logLevel: "warning",
+  });
+  return { file: outfile, metafile: result.metafile };
+}
+
+function contributors(metafile: Metafile): { module: string; bytes: number }[] {
+  const totals = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split("/").slice(0, 2).join("/");
+      totals.set(pkg, (totals.get(pkg) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...totals].map(([module, bytes]) => ({ module, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 6);
+}
+
+/** Module initialization in a fresh Node process: time to import the bundle, median of `runs`. */
+function initTime(file: string, runs: number): number {
+  const script = `const t0 = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t0));`;
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      env: { ...process.env, BROKER_CONFIG_FILE: resolve("examples/broker.config.json"), POWERTOOLS_METRICS_DISABLED: "true" },
+    });
+    samples.push(Number(out.toString()));
+  }
+  samples.sort((a, b) => a - b);
+  return Math.round((samples[Math.floor(samples.length / 2)] as number) * 100) / 100;
+}
+
+export async function coldStart(runs: number): Promise<ColdStartResult> {
+  mkdirSync(join(WORK, "baseline"), { recursive: true });
+  const baselineEntry = join(WORK, "baseline-entry.mjs");
+  // The floor: a handler that only imports the AWS SDK clients the broker uses.
+  writeFileSync(
+    baselineEntry,
+    [
+      'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
+      'import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";',
+      "export const clients = [DynamoDBClient, SecretsManagerClient];",
+      "export const handler = async () => ({ statusCode: 200, body: '{}' });",
+    ].join("\n"),
+  );
+  const report = async (name: string, entry: string): Promise<BundleReport> => {
+    const { file, metafile } = await bundle(name, entry);
+    const bytes = Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+    return { name, bytes, top: contributors(metafile), initMsMedian: initTime(file, runs), initMsSamples: runs };
+  };
+  return {
+    baseline: await report("baseline-sdk-clients-only", baselineEntry),
+    functions: [await report("token", "functions/token/handler.ts"), await report("prewarm", "functions/prewarm/handler.ts")],
+  };
+}

@@ -1,0 +1,87 @@
+import type { ColdStartResult } from "./cold-start.ts";
+import { type Latency, ratio } from "./stats.ts";
+import type { ThroughputResult } from "./throughput.ts";
+import type { UpstreamLoadResult } from "./upstream-load.ts";
+import type { WarmPathResult } from "./warm-path.ts";
+
+export interface BenchResults {
+  header: { date: string; commit: string; node: string; cpu: string; cores: number; memoryGiB: number; durationSeconds: number };
+  warmPath: WarmPathResult;
+  upstreamLoad: UpstreamLoadResult;
+  coldStart: ColdStartResult;
+  throughput: ThroughputResult;
+}
+
+const row = (name: string, l: Latency, base?: Latency) =>
+  `| ${name} | ${l.n} | ${l.p50} | ${l.p99} | ${l.max} | ${base ? `${ratio(l.p50, base.p50)}x` : "1x"} |`;
+const kb = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
+
+export function renderMarkdown(r: BenchResults): string {
+  const { header: h, warmPath: w, upstreamLoad: u, coldStart: c, throughput: t } = r;
+  return `# Benchmark results
+
+Reproduce: \`npm run bench\` (writes this file and \`results.json\`). Every ratio compares two
+figures measured in the same run on the same machine.
+
+- date ${h.date}, commit \`${h.commit}\`, Node ${h.node}
+- ${h.cpu}, ${h.cores} cores, ${h.memoryGiB} GiB; run took ${h.durationSeconds} s
+
+## 1. Warm path (handler latency, ms)
+
+Upstream token endpoint on 127.0.0.1 answering after ${w.upstreamDelayMs} ms. Broker rows invoke the
+token Lambda handler (middy, logger, problem/CORS middlewares) sequentially; the ratio column is
+p50 against the raw DynamoDB \`GetItem\` of the same item.
+
+| path | requests | p50 | p99 | max | p50 vs GetItem |
+|---|---|---|---|---|---|
+${row("broker, in-process cache hit", w.memoryHit, w.rawGetItem)}
+${row("broker, DynamoDB Local hit", w.dynamoDbHit, w.rawGetItem)}
+${row("baseline: raw GetItem (consistent read)", w.rawGetItem)}
+${row(`baseline: naive handler (secret read + upstream call per request, concurrency ${w.naive.concurrency})`, w.naive, w.rawGetItem)}
+
+Naive p50 / broker in-process hit p50: **${ratio(w.naive.p50, w.memoryHit.p50)}x**; naive p50 / broker
+DynamoDB hit p50: **${ratio(w.naive.p50, w.dynamoDbHit.p50)}x**.
+
+## 2. Upstream load
+
+${u.concurrentRequests} concurrent requests per token lifetime, spread over ${u.instances} broker instances
+(separate in-process caches, one DynamoDB Local table), across ${u.tokenLifetimes} token lifetimes.
+
+| | upstream token calls |
+|---|---|
+| physical limit (one per lifetime) | ${u.physicalLimit} |
+| broker | ${u.brokerUpstreamCalls} (failed requests: ${u.failures}) |
+| naive baseline | ${u.naiveUpstreamCalls} |
+
+The broker made **${ratio(u.naiveUpstreamCalls, u.brokerUpstreamCalls)}x** fewer upstream calls than the naive handler.
+
+## 3. Cold start
+
+Bundled exactly as deployed (esbuild, minified ESM, \`infra/bundling.ts\`); initialization is the
+time to import the bundle in a fresh Node process, median of ${c.baseline.initMsSamples}.
+
+| bundle | size | init (ms) | size vs baseline | init vs baseline | largest contributors |
+|---|---|---|---|---|---|
+${[c.baseline, ...c.functions]
+  .map(
+    (b) =>
+      `| ${b.name} | ${kb(b.bytes)} | ${b.initMsMedian} | ${ratio(b.bytes, c.baseline.bytes)}x | ${ratio(b.initMsMedian, c.baseline.initMsMedian)}x | ${b.top
+        .slice(0, 4)
+        .map((m) => `${m.module} ${kb(m.bytes)}`)
+        .join(", ")} |`,
+  )
+  .join("\n")}
+
+## 4. Throughput (local server, cache hits)
+
+autocannon in a separate process, ${t.connections} connections, ${t.durationSeconds} s, \`POST /v1/connections/bench/token\`
+with a caller JWT verified on every request, against a bare \`node:http\` server returning a constant body.
+
+| server | req/s | p50 (ms) | p99 (ms) | errors | non-2xx |
+|---|---|---|---|---|---|
+| broker (local gateway + token handler) | ${t.broker.requestsPerSecond} | ${t.broker.latencyP50Ms} | ${t.broker.latencyP99Ms} | ${t.broker.errors} | ${t.broker.non2xx} |
+| baseline: bare node:http | ${t.bareHttpServer.requestsPerSecond} | ${t.bareHttpServer.latencyP50Ms} | ${t.bareHttpServer.latencyP99Ms} | ${t.bareHttpServer.errors} | ${t.bareHttpServer.non2xx} |
+
+Broker throughput is **${ratio(t.broker.requestsPerSecond, t.bareHttpServer.requestsPerSecond)}x** the bare server's.
+`;
+}
