@@ -43,11 +43,15 @@ function contributors(metafile: Metafile): { module: string; bytes: number }[] {
   const totals = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [path, input] of Object.entries(output.inputs)) {
-      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split("/").slice(0, 2).join("/");
+      const pkg =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split("/").slice(0, 2).join("/");
       totals.set(pkg, (totals.get(pkg) ?? 0) + input.bytesInOutput);
     }
   }
-  return [...totals].map(([module, bytes]) => ({ module, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 6);
+  return [...totals]
+    .map(([module, bytes]) => ({ module, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 6);
 }
 
 /** Module initialization in a fresh Node process: time to import the bundle, median of `runs`. */
@@ -56,7 +60,11 @@ function initTime(file: string, runs: number): number {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-      env: { ...process.env, BROKER_CONFIG_FILE: resolve("examples/broker.config.json"), POWERTOOLS_METRICS_DISABLED: "true" },
+      env: {
+        ...process.env,
+        BROKER_CONFIG_FILE: resolve("examples/broker.config.json"),
+        POWERTOOLS_METRICS_DISABLED: "true",
+      },
     });
     samples.push(Number(out.toString()));
   }
@@ -80,10 +88,19 @@ export async function coldStart(runs: number): Promise<ColdStartResult> {
   const report = async (name: string, entry: string): Promise<BundleReport> => {
     const { file, metafile } = await bundle(name, entry);
     const bytes = Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-    return { name, bytes, top: contributors(metafile), initMsMedian: initTime(file, runs), initMsSamples: runs };
+    return {
+      name,
+      bytes,
+      top: contributors(metafile),
+      initMsMedian: initTime(file, runs),
+      initMsSamples: runs,
+    };
   };
   return {
     baseline: await report("baseline-sdk-clients-only", baselineEntry),
-    functions: [await report("token", "functions/token/handler.ts"), await report("prewarm", "functions/prewarm/handler.ts")],
+    functions: [
+      await report("token", "functions/token/handler.ts"),
+      await report("prewarm", "functions/prewarm/handler.ts"),
+    ],
   };
 }

@@ -10,7 +10,9 @@ export async function slowTokenServer(delayMs: number, expiresIn = 300) {
       const n = ++calls;
       setTimeout(() => {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ access_token: `bench-token-${n}`, token_type: "Bearer", expires_in: expiresIn }));
+        res.end(
+          JSON.stringify({ access_token: `bench-token-${n}`, token_type: "Bearer", expires_in: expiresIn }),
+        );
       }, delayMs);
     });
   });
@@ -23,7 +25,9 @@ export async function slowTokenServer(delayMs: number, expiresIn = 300) {
   };
 }
 
-export const SECRETS = { bench: { clientId: "bench-client", clientSecret: "bench-client-secret-0123456789" } };
+export const SECRETS = {
+  bench: { clientId: "bench-client", clientSecret: "bench-client-secret-0123456789" },
+};
 
 export function connections(tokenUrl: string) {
   return {

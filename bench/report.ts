@@ -5,7 +5,15 @@ import type { UpstreamLoadResult } from "./upstream-load.ts";
 import type { WarmPathResult } from "./warm-path.ts";
 
 export interface BenchResults {
-  header: { date: string; commit: string; node: string; cpu: string; cores: number; memoryGiB: number; durationSeconds: number };
+  header: {
+    date: string;
+    commit: string;
+    node: string;
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    durationSeconds: number;
+  };
   warmPath: WarmPathResult;
   upstreamLoad: UpstreamLoadResult;
   coldStart: ColdStartResult;

@@ -24,19 +24,26 @@ writeFileSync(secretsFile, JSON.stringify(SECRETS));
 const ddb = await startDynamoDbLocal();
 const client = localDynamoDbClient(ddb.endpoint);
 const upstream = await slowTokenServer(UPSTREAM_DELAY_MS);
-const step = (name: string) => process.stderr.write(`[bench] ${name} (${Math.round((Date.now() - started) / 1000)} s)\n`);
+const step = (name: string) =>
+  process.stderr.write(`[bench] ${name} (${Math.round((Date.now() - started) / 1000)} s)\n`);
 try {
   step("warm path");
   const warm = await warmPath(client, upstream.url, secretsFile, 10_000, UPSTREAM_DELAY_MS);
   step("upstream load");
-  const load = await upstreamLoad(client, upstream, secretsFile, { instances: 4, requests: 1_000, lifetimeSeconds: 300 });
+  const load = await upstreamLoad(client, upstream, secretsFile, {
+    instances: 4,
+    requests: 1_000,
+    lifetimeSeconds: 300,
+  });
   step("cold start");
   const cold = await coldStart(20);
   step("throughput");
   const tput = await throughput(upstream.url, secretsFile, 50, 10);
   const commit = (() => {
     try {
-      return execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+      return execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] })
+        .toString()
+        .trim();
     } catch {
       return "unknown";
     }

@@ -21,7 +21,11 @@ export function summarize(samples: number[]): Latency {
 }
 
 /** Runs `fn` `total` times with at most `concurrency` in flight; returns per-call latencies (ms). */
-export async function measure(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<number[]> {
+export async function measure(
+  total: number,
+  concurrency: number,
+  fn: () => Promise<unknown>,
+): Promise<number[]> {
   const samples: number[] = [];
   let started = 0;
   const worker = async () => {

@@ -29,10 +29,17 @@ export interface ThroughputResult {
 const run = promisify(execFile);
 
 /** autocannon in its own process, so the load generator does not share the server's event loop. */
-async function autocannon(url: string, headers: Record<string, string>, connectionsCount: number, seconds: number): Promise<LoadReport> {
+async function autocannon(
+  url: string,
+  headers: Record<string, string>,
+  connectionsCount: number,
+  seconds: number,
+): Promise<LoadReport> {
   const args = ["-c", String(connectionsCount), "-d", String(seconds), "-m", "POST", "-j"];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
-  const { stdout } = await run("node_modules/.bin/autocannon", [...args, url], { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run("node_modules/.bin/autocannon", [...args, url], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const r = JSON.parse(stdout);
   return {
     requestsPerSecond: Math.round(r.requests.average),
@@ -47,27 +54,53 @@ async function autocannon(url: string, headers: Record<string, string>, connecti
  * The local server (the token handler behind the local gateway, with JWT verification) answering
  * cache hits, against a bare node:http server that returns a constant JSON body.
  */
-export async function throughput(tokenUrl: string, secretsFile: string, connectionsCount: number, seconds: number): Promise<ThroughputResult> {
+export async function throughput(
+  tokenUrl: string,
+  secretsFile: string,
+  connectionsCount: number,
+  seconds: number,
+): Promise<ThroughputResult> {
   const broker = new Broker({
     config: parseConfig({ connections: connections(tokenUrl) }),
     secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 300_000 }),
   });
   const auth = await localAuthFromEnv({ BROKER_LOCAL_AUTH: "dev" });
   if (auth.mode !== "dev") throw new Error("dev auth expected");
-  const server = await serveLocally(createTokenHandler(() => broker, {}), 0, { authorizer: auth.authorizer });
+  const server = await serveLocally(
+    createTokenHandler(() => broker, {}),
+    0,
+    { authorizer: auth.authorizer },
+  );
   const url = `${serverUrl(server)}/v1/connections/bench/token`;
   const headers = { authorization: `Bearer ${auth.devToken}` };
   await fetch(url, { method: "POST", headers }); // prime the cache
   const brokerReport = await autocannon(url, headers, connectionsCount, seconds);
   await new Promise<void>((resolve) => server.close(() => resolve()));
 
-  const body = JSON.stringify({ connection: "bench", headers: { Authorization: "Bearer x" }, expiresAt: new Date().toISOString(), expiresIn: 300 });
+  const body = JSON.stringify({
+    connection: "bench",
+    headers: { Authorization: "Bearer x" },
+    expiresAt: new Date().toISOString(),
+    expiresIn: 300,
+  });
   const bare = createServer((req, res) => {
     req.resume();
-    req.on("end", () => res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(body));
+    req.on("end", () =>
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(body),
+    );
   });
   await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
-  const bareReport = await autocannon(`http://127.0.0.1:${(bare.address() as AddressInfo).port}/`, {}, connectionsCount, seconds);
+  const bareReport = await autocannon(
+    `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`,
+    {},
+    connectionsCount,
+    seconds,
+  );
   await new Promise<void>((resolve) => bare.close(() => resolve()));
-  return { connections: connectionsCount, durationSeconds: seconds, broker: brokerReport, bareHttpServer: bareReport };
+  return {
+    connections: connectionsCount,
+    durationSeconds: seconds,
+    broker: brokerReport,
+    bareHttpServer: bareReport,
+  };
 }

@@ -34,7 +34,10 @@ export async function upstreamLoad(
   const clock = { t: Date.now() };
   const config = parseConfig({ connections: connections(server.url) });
   const brokers = Array.from({ length: options.instances }, (_, i) => {
-    const shared = new DynamoDbTokenCache(new DynamoDbTokenStore(client, table), { owner: `bench-${i}`, now: () => clock.t });
+    const shared = new DynamoDbTokenCache(new DynamoDbTokenStore(client, table), {
+      owner: `bench-${i}`,
+      now: () => clock.t,
+    });
     return new Broker({
       config,
       secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 3_600_000 }),
@@ -46,7 +49,9 @@ export async function upstreamLoad(
   let failures = 0;
   for (let lifetime = 0; lifetime < 2; lifetime++) {
     const results = await Promise.allSettled(
-      Array.from({ length: options.requests }, (_, i) => (brokers[i % brokers.length] as Broker).getCredential("bench")),
+      Array.from({ length: options.requests }, (_, i) =>
+        (brokers[i % brokers.length] as Broker).getCredential("bench"),
+      ),
     );
     failures += results.filter((r) => r.status === "rejected").length;
     clock.t += options.lifetimeSeconds * 1000;
@@ -57,7 +62,9 @@ export async function upstreamLoad(
   for (let lifetime = 0; lifetime < 2; lifetime++) {
     await Promise.all(
       Array.from({ length: options.requests }, () =>
-        fetch(server.url, { method: "POST", body: "grant_type=client_credentials" }).then((r) => r.arrayBuffer()),
+        fetch(server.url, { method: "POST", body: "grant_type=client_credentials" }).then((r) =>
+          r.arrayBuffer(),
+        ),
       ),
     );
   }

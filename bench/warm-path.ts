@@ -22,7 +22,11 @@ export interface WarmPathResult {
   naive: Latency & { concurrency: number };
 }
 
-const context = { awsRequestId: "bench", functionName: "token", getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const context = {
+  awsRequestId: "bench",
+  functionName: "token",
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
 
 function tokenEvent(): APIGatewayProxyEventV2 {
   return {
@@ -37,7 +41,13 @@ function tokenEvent(): APIGatewayProxyEventV2 {
       apiId: "bench",
       domainName: "bench",
       domainPrefix: "bench",
-      http: { method: "POST", path: "/v1/connections/bench/token", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
+      http: {
+        method: "POST",
+        path: "/v1/connections/bench/token",
+        protocol: "HTTP/1.1",
+        sourceIp: "127.0.0.1",
+        userAgent: "bench",
+      },
       requestId: "bench",
       routeKey: "POST /v1/connections/{name}/token",
       stage: "$default",
@@ -53,7 +63,13 @@ function tokenEvent(): APIGatewayProxyEventV2 {
  * Handler latency for an in-process hit and a DynamoDB (Local) hit, against a raw GetItem of the
  * same item and a naive handler that reads the secret and calls the upstream on every request.
  */
-export async function warmPath(client: DynamoDBClient, tokenUrl: string, secretsFile: string, requests: number, upstreamDelayMs: number): Promise<WarmPathResult> {
+export async function warmPath(
+  client: DynamoDBClient,
+  tokenUrl: string,
+  secretsFile: string,
+  requests: number,
+  upstreamDelayMs: number,
+): Promise<WarmPathResult> {
   const config = parseConfig({ connections: connections(tokenUrl) });
   const secrets = () => new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 300_000 });
   const event = tokenEvent();
@@ -86,11 +102,26 @@ export async function warmPath(client: DynamoDBClient, tokenUrl: string, secrets
   const naive = summarize(
     await measure(requests, naiveConcurrency, async () => {
       const secret = JSON.parse(await readFile(secretsFile, "utf8")).bench;
-      const body = new URLSearchParams({ grant_type: "client_credentials", client_id: secret.clientId, client_secret: secret.clientSecret });
-      const response = await fetch(tokenUrl, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      const body = new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: secret.clientId,
+        client_secret: secret.clientSecret,
+      });
+      const response = await fetch(tokenUrl, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
       const token = (await response.json()) as { access_token: string };
       return { headers: { Authorization: `Bearer ${token.access_token}` } };
     }),
   );
-  return { requests, upstreamDelayMs, memoryHit, dynamoDbHit, rawGetItem, naive: { ...naive, concurrency: naiveConcurrency } };
+  return {
+    requests,
+    upstreamDelayMs,
+    memoryHit,
+    dynamoDbHit,
+    rawGetItem,
+    naive: { ...naive, concurrency: naiveConcurrency },
+  };
 }

@@ -5,4 +5,5 @@
 export const BUNDLE_TARGET = "node24";
 export const BUNDLE_MAIN_FIELDS = ["module", "main"];
 /** Some CommonJS dependencies call require(); give the ESM bundle one. */
-export const BUNDLE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+export const BUNDLE_BANNER =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";

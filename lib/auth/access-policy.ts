@@ -1,25 +1,30 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { text } from "../config/schema-helpers.ts";
 import type { Caller } from "./caller.ts";
 
 /**
  * A connection's allow-list. A caller may use the connection when it matches at least one rule;
  * a rule matches when every condition it sets holds. No rules: nobody (deny by default).
  */
+const names = () => z.optional(z.array(text(1)).check(z.minLength(1)));
+
 export const accessRule = z
   .strictObject({
     /** The caller's `sub` is one of these. */
-    subjects: z.array(z.string().min(1)).min(1).optional(),
+    subjects: names(),
     /** The caller holds all of these scopes (`scope`/`scp` claims). */
-    scopes: z.array(z.string().min(1)).min(1).optional(),
+    scopes: names(),
     /** The caller is in at least one of these groups (`cognito:groups`/`groups` claims). */
-    groups: z.array(z.string().min(1)).min(1).optional(),
+    groups: names(),
     /** For each claim, the caller's value is (or its list contains) one of these. */
-    claims: z.record(z.string().min(1), z.array(z.string()).min(1)).optional(),
+    claims: z.optional(z.record(text(1), z.array(z.string()).check(z.minLength(1)))),
   })
-  .refine((r) => r.subjects || r.scopes || r.groups || r.claims, "a rule needs at least one condition");
+  .check(
+    z.refine((r) => r.subjects || r.scopes || r.groups || r.claims, "a rule needs at least one condition"),
+  );
 export type AccessRule = z.output<typeof accessRule>;
 
-export const accessPolicy = z.array(accessRule).min(1).optional();
+export const accessPolicy = z.optional(z.array(accessRule).check(z.minLength(1)));
 
 export function isAllowed(rules: readonly AccessRule[] | undefined, caller: Caller): boolean {
   if (caller.kind === "anonymous") return true; // local opt-in only; the server says so loudly

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
 import { PRESETS } from "../presets/registry.ts";
 import { SCHEMES } from "../schemes/registry.ts";
@@ -16,10 +17,15 @@ export interface BrokerConfig {
 /** Connection names appear in URLs and resource names: keep them boring. */
 export const CONNECTION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
+// zod/mini ships no messages by default: load English ones (for "expected string, received ..." and the like).
+z.config(en());
+
 const fileSchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.optional(z.string()),
   connections: z.record(
-    z.string().regex(CONNECTION_NAME, "connection names are 1-64 chars of a-z, 0-9 and inner dashes"),
+    z
+      .string()
+      .check(z.regex(CONNECTION_NAME, "connection names are 1-64 chars of a-z, 0-9 and inner dashes")),
     z.looseObject({}),
   ),
 });
@@ -29,7 +35,7 @@ interface Issue {
   message: string;
 }
 
-function issuesOf(error: z.ZodError, prefix: (string | number)[], note = ""): Issue[] {
+function issuesOf(error: z.core.$ZodError, prefix: (string | number)[], note = ""): Issue[] {
   return error.issues.map((issue) => ({
     path: formatPath([...prefix, ...(issue.path as (string | number)[])]),
     message: note + issue.message,

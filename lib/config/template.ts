@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * `{{name}}` placeholders in config strings. A string that is exactly one placeholder renders to
@@ -59,32 +59,36 @@ function unknownPlaceholders(template: string, allowed: readonly string[]): stri
 
 /** A template string that may use only the given placeholders (`secret` allows `secret.<field>`). */
 export function templateString(allowed: readonly string[]) {
-  return z.string().superRefine((value, ctx) => {
-    for (const name of unknownPlaceholders(value, allowed)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
-      });
-    }
-  });
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      for (const name of unknownPlaceholders(value, allowed)) {
+        ctx.issues.push({
+          code: "custom",
+          input: value,
+          message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
+        });
+      }
+    }),
+  );
 }
 
 /** Any JSON value whose strings are templates restricted as in templateString. */
 export function templateJson(allowed: readonly string[]) {
-  const check = (value: unknown, path: (string | number)[], ctx: z.RefinementCtx) => {
+  const check = (value: unknown, path: (string | number)[], issues: z.core.$ZodRawIssue[]) => {
     if (typeof value === "string") {
       for (const name of unknownPlaceholders(value, allowed)) {
-        ctx.addIssue({
+        issues.push({
           code: "custom",
+          input: value,
           path,
           message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
         });
       }
     } else if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) check(v, [...path, i], ctx);
+      for (const [i, v] of value.entries()) check(v, [...path, i], issues);
     } else if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) check(v, [...path, k], ctx);
+      for (const [k, v] of Object.entries(value)) check(v, [...path, k], issues);
     }
   };
-  return z.json().superRefine((value, ctx) => check(value, [], ctx));
+  return z.json().check(z.superRefine((value, ctx) => check(value, [], ctx.issues)));
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { Broker } from "../broker.ts";
 import { CONNECTION_NAME } from "../config/broker-config.ts";
 import { isAllowed } from "../auth/access-policy.ts";

@@ -1,11 +1,12 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { connectionBase } from "../config/common.ts";
+import { intRange } from "../config/schema-helpers.ts";
 import { commonFields, type PresetDefinition } from "./preset.ts";
 
 const schema = z.strictObject({
   preset: z.literal("jet-admin"),
   ...connectionBase,
-  lifetimeSeconds: z.number().int().positive().max(86_400).optional(),
+  lifetimeSeconds: z.optional(intRange(1, 86_400)),
 });
 
 /** Jet Admin bearer token (seed 003): `Authorization: Bearer {{token}}`. Secret field: token. */

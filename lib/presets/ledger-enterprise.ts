@@ -1,5 +1,6 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { connectionBase, upstreamUrl } from "../config/common.ts";
+import { intRange, text } from "../config/schema-helpers.ts";
 import { commonFields, type PresetDefinition } from "./preset.ts";
 
 const schema = z.strictObject({
@@ -7,9 +8,9 @@ const schema = z.strictObject({
   ...connectionBase,
   /** $API_BASE_URL; the broker calls {baseUrl}/auth/token and {baseUrl}/auth/token/refresh. */
   baseUrl: upstreamUrl,
-  workspace: z.string().min(1),
-  skewSeconds: z.number().int().min(0).max(3600).optional(),
-  prewarm: z.boolean().optional(),
+  workspace: text(1),
+  skewSeconds: z.optional(intRange(0, 3600)),
+  prewarm: z.optional(z.boolean()),
 });
 
 /**

@@ -1,11 +1,11 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 
 /**
  * A vendor preset: a small options schema (a zod object with a literal `preset` field) that expands
  * to a generic scheme config. Presets only fill in what the vendor documents; everything else is
  * the generic scheme's own validation. Register new presets in ./registry.ts.
  */
-export interface PresetDefinition<S extends z.ZodObject = z.ZodObject> {
+export interface PresetDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
   /** The vendor page it follows (see ../shared/seeds). */
   readonly reference: string;

@@ -1,5 +1,6 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { connectionBase, upstreamUrl } from "../config/common.ts";
+import { intRange, text } from "../config/schema-helpers.ts";
 import { commonFields, type PresetDefinition } from "./preset.ts";
 
 const schema = z
@@ -7,19 +8,22 @@ const schema = z
     preset: z.literal("tokenos"),
     ...connectionBase,
     /** Ory project URL, e.g. https://your-project.projects.oryapis.com (token URL is /oauth2/token). */
-    projectUrl: upstreamUrl.optional(),
-    tokenUrl: upstreamUrl.optional(),
-    scope: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    clientAuth: z
-      .enum(["client_secret_basic", "client_secret_post", "private_key_jwt"])
-      .default("client_secret_basic"),
-    skewSeconds: z.number().int().min(0).max(3600).optional(),
-    prewarm: z.boolean().optional(),
+    projectUrl: z.optional(upstreamUrl),
+    tokenUrl: z.optional(upstreamUrl),
+    scope: z.optional(z.union([text(1), z.array(text(1)).check(z.minLength(1))])),
+    clientAuth: z._default(
+      z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+      "client_secret_basic",
+    ),
+    skewSeconds: z.optional(intRange(0, 3600)),
+    prewarm: z.optional(z.boolean()),
   })
-  .refine((o) => (o.projectUrl === undefined) !== (o.tokenUrl === undefined), {
-    message: "set exactly one of projectUrl or tokenUrl",
-    path: ["projectUrl"],
-  });
+  .check(
+    z.refine((o) => (o.projectUrl === undefined) !== (o.tokenUrl === undefined), {
+      message: "set exactly one of projectUrl or tokenUrl",
+      path: ["projectUrl"],
+    }),
+  );
 
 /**
  * TokenOS / Ory OAuth2 (seed 001): client_credentials at {project}/oauth2/token with HTTP Basic

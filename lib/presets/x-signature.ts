@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { connectionBase } from "../config/common.ts";
 import { commonFields, type PresetDefinition } from "./preset.ts";
 

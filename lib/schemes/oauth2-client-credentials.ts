@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { exchangedBase, headerTemplates, upstreamUrl } from "../config/common.ts";
+import { text } from "../config/schema-helpers.ts";
 import { templateString } from "../config/template.ts";
 import {
   SecretInvalidError,
@@ -33,56 +34,61 @@ const clientAuth = z.discriminatedUnion("method", [
      * RFC 6749 2.3.1 form-urlencodes id and secret before base64. "raw" skips that for vendors that
      * do not decode; it is never a silent fallback.
      */
-    encoding: z.enum(["form-urlencoded", "raw"]).default("form-urlencoded"),
+    encoding: z._default(z.enum(["form-urlencoded", "raw"]), "form-urlencoded"),
   }),
   z.strictObject({ method: z.literal("client_secret_post") }),
   z.strictObject({
     method: z.literal("client_secret_jwt"),
-    algorithm: z.enum(HMAC_ALGORITHMS).default("HS256"),
+    algorithm: z._default(z.enum(HMAC_ALGORITHMS), "HS256"),
   }),
   z.strictObject({
     method: z.literal("private_key_jwt"),
-    algorithm: z.enum(ASYMMETRIC_ALGORITHMS).default("RS256"),
+    algorithm: z._default(z.enum(ASYMMETRIC_ALGORITHMS), "RS256"),
     /** Secret field holding the PKCS#8 PEM or private JWK. */
-    privateKeyField: z.string().min(1).default("privateKey"),
-    kid: z.string().optional(),
+    privateKeyField: z._default(text(1), "privateKey"),
+    kid: z.optional(z.string()),
   }),
 ]);
+
+const oneOrMore = <T extends z.core.$ZodType>(item: T) =>
+  z.union([item, z.array(item).check(z.minLength(1))]);
 
 const schema = z
   .strictObject({
     scheme: z.literal("oauth2-client-credentials"),
     ...exchangedBase,
     /** Token endpoint; or give `issuer` and it is discovered (RFC 8414, then OpenID discovery). */
-    tokenUrl: upstreamUrl.optional(),
-    issuer: upstreamUrl.optional(),
-    clientId: templateString(["secret"]).default("{{secret.clientId}}"),
+    tokenUrl: z.optional(upstreamUrl),
+    issuer: z.optional(upstreamUrl),
+    clientId: z._default(templateString(["secret"]), "{{secret.clientId}}"),
     /** Secret field with the client secret (client_secret_basic/post/jwt). */
-    clientSecretField: z.string().min(1).default("clientSecret"),
-    clientAuth: clientAuth.default({ method: "client_secret_basic", encoding: "form-urlencoded" }),
+    clientSecretField: z._default(text(1), "clientSecret"),
+    clientAuth: z._default(clientAuth, { method: "client_secret_basic", encoding: "form-urlencoded" }),
     /** JWT client assertions: `aud` is the token endpoint unless the vendor wants its issuer. */
-    assertionAudience: z.enum(["token-endpoint", "issuer"]).default("token-endpoint"),
-    scope: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    audience: z.string().min(1).optional(),
-    resource: z.union([z.url(), z.array(z.url()).min(1)]).optional(),
-    extraParams: z.record(z.string().min(1), z.string()).optional(),
-    headers: headerTemplates(["secret", "token"]).default({ Authorization: "Bearer {{token}}" }),
+    assertionAudience: z._default(z.enum(["token-endpoint", "issuer"]), "token-endpoint"),
+    scope: z.optional(oneOrMore(text(1))),
+    audience: z.optional(text(1)),
+    resource: z.optional(oneOrMore(z.url())),
+    extraParams: z.optional(z.record(text(1), z.string())),
+    headers: z._default(headerTemplates(["secret", "token"]), { Authorization: "Bearer {{token}}" }),
   })
-  .refine((c) => c.tokenUrl !== undefined || c.issuer !== undefined, {
-    message: "set tokenUrl, or issuer for discovery",
-    path: ["tokenUrl"],
-  })
-  .refine((c) => c.assertionAudience !== "issuer" || c.issuer !== undefined, {
-    message: 'assertionAudience "issuer" needs issuer',
-    path: ["issuer"],
-  })
-  .refine(
-    (c) => c.extraParams === undefined || !Object.keys(c.extraParams).some((k) => RESERVED_PARAMS.has(k)),
-    {
-      message:
-        "extraParams may not set grant_type, scope, audience, resource or client authentication parameters",
-      path: ["extraParams"],
-    },
+  .check(
+    z.refine((c) => c.tokenUrl !== undefined || c.issuer !== undefined, {
+      message: "set tokenUrl, or issuer for discovery",
+      path: ["tokenUrl"],
+    }),
+    z.refine((c) => c.assertionAudience !== "issuer" || c.issuer !== undefined, {
+      message: 'assertionAudience "issuer" needs issuer',
+      path: ["issuer"],
+    }),
+    z.refine(
+      (c) => c.extraParams === undefined || !Object.keys(c.extraParams).some((k) => RESERVED_PARAMS.has(k)),
+      {
+        message:
+          "extraParams may not set grant_type, scope, audience, resource or client authentication parameters",
+        path: ["extraParams"],
+      },
+    ),
   );
 
 const RESERVED_PARAMS = new Set([

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { Secret } from "../secrets/secret-source.ts";
 import type { HttpClient } from "../upstream/http-client.ts";
 
@@ -49,7 +49,7 @@ export type CredentialScheme = MintingScheme | ExchangingScheme;
  * One credential scheme: its config schema (a zod object with a literal `scheme` field) and a
  * factory. Register new schemes in ./registry.ts.
  */
-export interface SchemeDefinition<S extends z.ZodObject = z.ZodObject> {
+export interface SchemeDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
   readonly schema: S;
   create(config: z.output<S>): CredentialScheme;

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { connectionBase, headerTemplates } from "../config/common.ts";
+import { intRange } from "../config/schema-helpers.ts";
 import { templateJson } from "../config/template.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import { renderHeaders, renderSecretJson } from "./render-headers.ts";
@@ -11,21 +12,22 @@ import { signingAlgorithm, signingKey, signingKeySpec } from "./signing-key.ts";
 const RESERVED_CLAIMS = ["iat", "exp", "jti"];
 
 export const jwtTemplate = z.strictObject({
-  algorithm: signingAlgorithm.default("HS256"),
+  algorithm: z._default(signingAlgorithm, "HS256"),
   key: signingKeySpec,
   /** Payload template; strings may use {{secret.<field>}}. iat/exp/jti are set by the options below. */
-  claims: templateJson(["secret"])
-    .refine((c) => c !== null && typeof c === "object" && !Array.isArray(c), "must be an object")
-    .refine(
-      (c) => !RESERVED_CLAIMS.some((r) => Object.hasOwn(c as object, r)),
+  claims: templateJson(["secret"]).check(
+    z.refine((c) => c !== null && typeof c === "object" && !Array.isArray(c), "must be an object"),
+    z.refine(
+      (c) => c === null || typeof c !== "object" || !RESERVED_CLAIMS.some((r) => Object.hasOwn(c, r)),
       "iat, exp and jti are set by issuedAt, expiresInSeconds and jwtId, not as literal claims",
     ),
-  issuedAt: z.boolean().default(true),
+  ),
+  issuedAt: z._default(z.boolean(), true),
   /** `exp` = now + this many seconds; absent means no exp claim (the token is then replayable). */
-  expiresInSeconds: z.number().int().positive().max(86_400).optional(),
-  jwtId: z.boolean().default(false),
+  expiresInSeconds: z.optional(intRange(1, 86_400)),
+  jwtId: z._default(z.boolean(), false),
   /** Extra protected-header members (kid, typ...); alg is always the pinned algorithm. */
-  header: z.record(z.string(), z.string()).optional(),
+  header: z.optional(z.record(z.string(), z.string())),
 });
 export type JwtTemplate = z.output<typeof jwtTemplate>;
 
@@ -36,7 +38,7 @@ const schema = z.strictObject({
   /** Header layout; {{jwt}} is the minted token, e.g. {"Authorization": "Bearer {{jwt}}"}. */
   headers: headerTemplates(["secret", "jwt"]),
   /** For a JWT without exp: how long the caller may reuse it (the broker's advice, not a claim). */
-  lifetimeSeconds: z.number().int().positive().max(3600).default(60),
+  lifetimeSeconds: z._default(intRange(1, 3600), 60),
 });
 
 /**

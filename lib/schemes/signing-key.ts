@@ -1,5 +1,6 @@
 import { type CryptoKey, importJWK, importPKCS8, type JWK } from "jose";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { text } from "../config/schema-helpers.ts";
 import { SecretInvalidError } from "../errors.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
@@ -26,8 +27,8 @@ export type SigningAlgorithm = z.infer<typeof signingAlgorithm>;
  * PEM or a private JWK (JSON text), detected from the value.
  */
 export const signingKeySpec = z.strictObject({
-  field: z.string().min(1),
-  encoding: z.enum(["utf8", "base64", "base64url"]).default("utf8"),
+  field: text(1),
+  encoding: z._default(z.enum(["utf8", "base64", "base64url"]), "utf8"),
 });
 export type SigningKeySpec = z.infer<typeof signingKeySpec>;
 

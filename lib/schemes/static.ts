@@ -1,5 +1,6 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { connectionBase, headerTemplates } from "../config/common.ts";
+import { intRange } from "../config/schema-helpers.ts";
 import { renderHeaders } from "./render-headers.ts";
 import type { SchemeDefinition } from "./scheme.ts";
 
@@ -12,7 +13,7 @@ const schema = z.strictObject({
    * How long a caller may reuse the headers before asking again. Static credentials do not expire,
    * but they do rotate; this bounds how long a rotated-out key stays in a frontend.
    */
-  lifetimeSeconds: z.number().int().positive().max(86_400).default(300),
+  lifetimeSeconds: z._default(intRange(1, 86_400), 300),
 });
 
 /** Headers built straight from secret fields (API keys, long-lived bearer tokens; seed 003). */

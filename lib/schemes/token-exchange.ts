@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { exchangedBase, headerName, headerTemplates, upstreamUrl } from "../config/common.ts";
 import { templateJson, templateString } from "../config/template.ts";
 import { RefreshRejectedError, UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
@@ -17,13 +17,13 @@ import {
 
 const fieldPath = z
   .string()
-  .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a field name or dot path");
+  .check(z.regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a field name or dot path"));
 
 function endpoint(allowed: readonly string[]) {
   return z.strictObject({
     url: upstreamUrl,
     /** Extra request headers (templates); content-type and accept are JSON. */
-    headers: z.record(headerName, templateString(allowed)).optional(),
+    headers: z.optional(z.record(headerName, templateString(allowed))),
     /** JSON request body; strings are templates. */
     body: templateJson(allowed),
   });
@@ -35,21 +35,24 @@ const schema = z
     ...exchangedBase,
     exchange: endpoint(["secret"]),
     /** Optional refresh request; {{refreshToken}} is the stored refresh token. */
-    refresh: endpoint(["secret", "refreshToken"]).optional(),
-    response: z
-      .strictObject({
-        accessToken: fieldPath.default("access_token"),
-        expiresIn: fieldPath.default("expires_in"),
-        refreshToken: fieldPath.optional(),
-        refreshExpiresIn: fieldPath.optional(),
-      })
-      .default({ accessToken: "access_token", expiresIn: "expires_in" }),
-    headers: headerTemplates(["secret", "token"]).default({ Authorization: "Bearer {{token}}" }),
+    refresh: z.optional(endpoint(["secret", "refreshToken"])),
+    response: z._default(
+      z.strictObject({
+        accessToken: z._default(fieldPath, "access_token"),
+        expiresIn: z._default(fieldPath, "expires_in"),
+        refreshToken: z.optional(fieldPath),
+        refreshExpiresIn: z.optional(fieldPath),
+      }),
+      { accessToken: "access_token", expiresIn: "expires_in" },
+    ),
+    headers: z._default(headerTemplates(["secret", "token"]), { Authorization: "Bearer {{token}}" }),
   })
-  .refine((c) => !c.refresh || c.response.refreshToken, {
-    message: "a refresh request needs response.refreshToken (where the refresh token is in the response)",
-    path: ["response", "refreshToken"],
-  });
+  .check(
+    z.refine((c) => !c.refresh || c.response.refreshToken, {
+      message: "a refresh request needs response.refreshToken (where the refresh token is in the response)",
+      path: ["response", "refreshToken"],
+    }),
+  );
 
 type Config = z.output<typeof schema>;
 
