@@ -13,7 +13,7 @@ export type TestHandler = (
 ) => void | Promise<void>;
 
 /** A real HTTP server on 127.0.0.1 and a free port, recording every request it receives. */
-export async function startServer(handler: TestHandler): Promise<TestServer> {
+export async function startServer(handler: TestHandler, port = 0): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -31,10 +31,13 @@ export async function startServer(handler: TestHandler): Promise<TestServer> {
       res.writeHead(500).end(String(error));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -24,7 +24,7 @@ export interface LedgerServer extends TestServer {
  * A Ledger Enterprise-shaped upstream (seed 004) that rotates refresh tokens and, like servers that
  * follow RFC 9700 4.14.2, revokes the whole token family when a refresh token is reused.
  */
-export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
+export async function startLedgerServer(options: LedgerServerOptions = {}, port = 0): Promise<LedgerServer> {
   const { workspace = "ws", apiKeyId = "key-id", apiKeySecret = "key-secret" } = options;
   let counter = 0;
   let exchanges = 0;
@@ -70,7 +70,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
       return issue(res, entry.family, !options.omitRefreshTokenOnRefresh);
     }
     sendJson(res, 404, { error: "not_found" });
-  });
+  }, port);
   return {
     ...server,
     options,

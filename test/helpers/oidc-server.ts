@@ -12,9 +12,15 @@ export interface OidcServer {
 }
 
 /** A certified OpenID provider (oidc-provider) on 127.0.0.1 with client_credentials enabled. */
-export async function startOidcServer(clients: Record<string, unknown>[]): Promise<OidcServer> {
+export async function startOidcServer(
+  clients: Record<string, unknown>[],
+  options: { port?: number; tokenPath?: string } = {},
+): Promise<OidcServer> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: clients.map((c) => ({
@@ -27,16 +33,17 @@ export async function startOidcServer(clients: Record<string, unknown>[]): Promi
     features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
     scopes: ["read", "write"],
     ttl: { ClientCredentials: 600 },
+    ...(options.tokenPath ? { routes: { token: options.tokenPath } } : {}),
   } as never);
   let tokenRequests = 0;
   const callback = provider.callback();
   server.on("request", (req, res) => {
-    if (req.url?.startsWith("/token")) tokenRequests++;
+    if (req.url?.startsWith(options.tokenPath ?? "/token")) tokenRequests++;
     callback(req, res);
   });
   return {
     issuer,
-    tokenUrl: `${issuer}/token`,
+    tokenUrl: `${issuer}${options.tokenPath ?? "/token"}`,
     provider,
     tokenRequests: () => tokenRequests,
     close: () =>
