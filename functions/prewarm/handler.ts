@@ -7,6 +7,7 @@ import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
 import { prewarm, type PrewarmSummary } from "../../lib/prewarm.ts";
 import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 
 /**
  * Scheduled prewarm (EventBridge). Returns the per-connection summary rather than throwing on a
@@ -20,7 +21,9 @@ export function createPrewarmHandler(getBroker: () => Broker, env: NodeJS.Proces
   return middy<ScheduledEvent, PrewarmSummary, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(() => prewarm(getBroker(), { windowMs, concurrency }));
+    .handler((_event, context) =>
+      runWithDeadline(invocationDeadline(context), () => prewarm(getBroker(), { windowMs, concurrency })),
+    );
 }
 
 export const handler = createPrewarmHandler(brokerFromEnv);

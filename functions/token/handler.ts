@@ -11,6 +11,7 @@ import { handleApiRequest } from "../../lib/http/token-api.ts";
 import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
 import { brokerFromEnv, corsOriginsFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 
 /** Builds the token function around a broker; `handler` below uses the one configured by the environment. */
 export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessEnv = process.env) {
@@ -20,31 +21,30 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
     .use(logMetrics(metrics))
     .use(cors(corsOriginsFromEnv(env)))
     .use(problemResponses())
-    .handler(async (event) => {
-      const jwt = (
-        event.requestContext as {
-          authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
-        }
-      ).authorizer?.jwt;
-      const caller = jwt?.claims
-        ? verifiedCaller(jwt.claims, jwt.scopes)
-        : allowAnonymous
-          ? ({ kind: "anonymous" } as const)
-          : undefined;
-      const response = await handleApiRequest(getBroker(), {
-        ...(caller ? { caller } : {}),
-        routeKey: event.routeKey as never,
-        method: event.requestContext.http.method,
-        path: event.requestContext.http.path,
-        headers: event.headers ?? {},
-        ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
-        ...(event.body !== undefined
-          ? { body: event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body }
-          : {}),
-      });
-      logger.info("request served", { routeKey: event.routeKey, status: response.statusCode });
-      return response;
+    .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
+
+  async function serve(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    const jwt = (
+      event.requestContext as {
+        authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
+      }
+    ).authorizer?.jwt;
+    const anonymous = allowAnonymous ? ({ kind: "anonymous" } as const) : undefined;
+    const caller = jwt?.claims ? verifiedCaller(jwt.claims, jwt.scopes) : anonymous;
+    const response = await handleApiRequest(getBroker(), {
+      ...(caller ? { caller } : {}),
+      routeKey: event.routeKey as never,
+      method: event.requestContext.http.method,
+      path: event.requestContext.http.path,
+      headers: event.headers ?? {},
+      ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
+      ...(event.body !== undefined
+        ? { body: event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body }
+        : {}),
     });
+    logger.info("request served", { routeKey: event.routeKey, status: response.statusCode });
+    return response;
+  }
 }
 
 export const handler = createTokenHandler(brokerFromEnv);

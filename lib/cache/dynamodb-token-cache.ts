@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { BrokerError, TokenRefreshPendingError, UpstreamUnavailableError } from "../errors.ts";
 import { logger } from "../observability/logger.ts";
+import { remainingInvocationMs } from "../runtime/invocation-deadline.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 import type { DynamoDbTokenStore, StoredTokens } from "./dynamodb-token-store.ts";
@@ -24,6 +25,9 @@ export interface DynamoDbTokenCacheOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
+
+/** Time kept back at the end of an invocation to answer before Lambda's timeout. */
+const INVOCATION_MARGIN_MS = 1_000;
 
 const sleepWithTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -64,7 +68,10 @@ export class DynamoDbTokenCache {
     } catch (error) {
       return this.#degraded(error, policy);
     }
-    const deadline = this.#now() + this.#waitMs;
+    // Bounded by the invocation: answer 503 before Lambda's own timeout would.
+    const deadline =
+      this.#now() +
+      Math.min(this.#waitMs, Math.max(0, (remainingInvocationMs() ?? Infinity) - INVOCATION_MARGIN_MS));
     let delay = this.#poll.min;
     // The version we judged stale. Once it moves, someone refreshed since: take their token if it is
     // usable rather than refresh again (two refreshes in a row would only burn upstream calls).
@@ -81,7 +88,7 @@ export class DynamoDbTokenCache {
       }
       let won: boolean;
       try {
-        won = await this.#store.acquireLease(key, this.#owner, this.#now(), this.#leaseMs);
+        won = await this.#store.acquireLease(key, this.#owner, this.#now(), this.#leaseDuration());
       } catch (error) {
         return this.#degraded(error, policy);
       }
@@ -142,6 +149,12 @@ export class DynamoDbTokenCache {
       this.#sharedError(error);
     }
     return { tokens, source: "upstream" };
+  }
+
+  /** The configured lease, but never past the end of this invocation (STANDARDS: lease expiry). */
+  #leaseDuration(): number {
+    const remaining = remainingInvocationMs();
+    return remaining === undefined ? this.#leaseMs : Math.max(1000, Math.min(this.#leaseMs, remaining));
   }
 
   async #release(key: string, cooldownUntil?: number) {

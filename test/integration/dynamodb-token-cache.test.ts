@@ -2,6 +2,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { TokenRefreshPendingError, UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
 import { localDynamoDbClient, startDynamoDbLocal } from "../../lib/local/dynamodb-local.ts";
+import { runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
 import { instance, newTable } from "../helpers/shared-brokers.ts";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.ts";
@@ -334,5 +335,27 @@ describe("DynamoDB unavailable", () => {
     expect((await cold.broker.getCredential("cc")).source).toBe("memory");
     clock.t += 300_000;
     expect((await a.broker.getCredential("cc")).source).toBe("upstream");
+  });
+});
+
+describe("DynamoDB token cache: bounded by the invocation", () => {
+  it("a lease never outlives the Lambda invocation that took it", async () => {
+    const upstream = await tokenServer({ delayMs: 0 });
+    const table = await newTable(client);
+    const clock = { t: T0 };
+    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    const key = a.broker.cacheKeyOf("cc") as string;
+    let leaseSeen: number | undefined;
+    const originalSave = a.store.save.bind(a.store);
+    a.store.save = async (...args) => {
+      leaseSeen = (await a.store.read(key))?.leaseExpiresAt;
+      return originalSave(...args);
+    };
+    // 3 s left in this invocation: the lease ends then, not after the default 25 s.
+    await runWithDeadline(Date.now() + 3_000, () => a.broker.getCredential("cc"));
+    expect(leaseSeen).toBeGreaterThan(T0);
+    expect(leaseSeen).toBeLessThanOrEqual(T0 + 3_000);
   });
 });
