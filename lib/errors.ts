@@ -76,6 +76,22 @@ export class ConnectionNotFoundError extends BrokerError {
   }
 }
 
+/** No caller token, or one that does not verify (the local authorizer; API Gateway's in AWS). */
+export class UnauthorizedError extends BrokerError {
+  override name = "UnauthorizedError";
+  readonly status = 401;
+  readonly slug = "unauthorized";
+  readonly title = "Caller not authenticated";
+}
+
+/** The caller token lacks every scope the route accepts. */
+export class InsufficientScopeError extends BrokerError {
+  override name = "InsufficientScopeError";
+  readonly status = 403;
+  readonly slug = "insufficient-scope";
+  readonly title = "Caller token lacks the required scope";
+}
+
 /** The caller is authenticated but the connection's access policy does not list it. */
 export class ConnectionAccessDeniedError extends BrokerError {
   override name = "ConnectionAccessDeniedError";

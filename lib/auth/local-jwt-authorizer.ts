@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { BrokerError } from "../errors.ts";
+import { InsufficientScopeError, UnauthorizedError } from "../errors.ts";
 
 export interface LocalJwtAuthorizerOptions {
   issuer: string;
@@ -12,20 +12,6 @@ export interface LocalJwtAuthorizerOptions {
   /** Pinned: asymmetric only, so an HS256 token signed with a public key never verifies. */
   algorithms?: string[];
   clockToleranceSeconds?: number;
-}
-
-export class UnauthorizedError extends BrokerError {
-  override name = "UnauthorizedError";
-  readonly status = 401;
-  readonly slug = "unauthorized";
-  readonly title = "Caller not authenticated";
-}
-
-export class InsufficientScopeError extends BrokerError {
-  override name = "InsufficientScopeError";
-  readonly status = 403;
-  readonly slug = "insufficient-scope";
-  readonly title = "Caller token lacks the required scope";
 }
 
 const REASONS: [new (...args: never[]) => Error, string][] = [

@@ -3,10 +3,10 @@ import type { Broker } from "../broker.ts";
 import { CONNECTION_NAME } from "../config/broker-config.ts";
 import { isAllowed } from "../auth/access-policy.ts";
 import type { Caller } from "../auth/caller.ts";
-import { UnauthorizedError } from "../auth/local-jwt-authorizer.ts";
 import {
   BadRequestError,
   ConnectionAccessDeniedError,
+  UnauthorizedError,
   ConnectionNotFoundError,
   MethodNotAllowedError,
   NotFoundError,
