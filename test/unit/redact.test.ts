@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { logger } from "../../lib/observability/logger.ts";
+import { REDACTED, redactText, registerSensitive } from "../../lib/observability/redact.ts";
+
+const SECRET = "unit-test-secret-value-42";
+
+describe("redaction", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("replaces registered values and their encoded forms anywhere in a string", () => {
+    registerSensitive(SECRET);
+    const basic = Buffer.from(SECRET).toString("base64");
+    expect(redactText(`a ${SECRET} b ${encodeURIComponent(SECRET)} c ${basic}`)).toBe(
+      `a ${REDACTED} b ${REDACTED} c ${REDACTED}`,
+    );
+    registerSensitive("s3cret with space&sym");
+    expect(redactText("client_secret=s3cret+with+space%26sym")).toBe(`client_secret=${REDACTED}`);
+  });
+
+  it("replaces JWT-shaped and Bearer/Basic credentials it was never told about", () => {
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+    expect(redactText(`token ${jwt} end`)).toBe(`token ${REDACTED} end`);
+    expect(redactText("Authorization: Bearer abcdef123456")).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactText("Basic dXNlcjpwYXNz")).toBe(`Basic ${REDACTED}`);
+  });
+
+  it("leaves short values and ordinary text alone", () => {
+    registerSensitive("abc");
+    expect(redactText("abc is fine, connection demo-signed, HTTP 502")).toBe(
+      "abc is fine, connection demo-signed, HTTP 502",
+    );
+  });
+
+  it("the logger redacts credential-named keys and registered values in every line", () => {
+    const lines: string[] = [];
+    // Powertools writes through its own console: info to stdout, warnings and errors to stderr.
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    logger.warn(`failed with ${SECRET}`, {
+      authorization: "Bearer something-long",
+      clientSecret: "plain-but-named-secret",
+      headers: { cookie: "session=abc123456", "x-api-key": "k-123456789" },
+      note: `embedded ${SECRET} value`,
+      status: 502,
+    });
+    const out = lines.join("");
+    expect(out).toContain("failed with [REDACTED]");
+    for (const leaked of [
+      SECRET,
+      "something-long",
+      "plain-but-named-secret",
+      "session=abc123456",
+      "k-123456789",
+    ]) {
+      expect(out).not.toContain(leaked);
+    }
+    expect(out).toContain('"status":502');
+  });
+});
