@@ -18,6 +18,8 @@ export const METRIC = {
   upstreamRefresh: "UpstreamRefresh",
   /** A refresh that failed; whether or not a still-valid token could be served instead. */
   refreshFailure: "RefreshFailure",
+  /** The upstream refused a refresh token (the chain was dead); a full exchange followed. */
+  refreshRejected: "RefreshTokenRejected",
   /** DynamoDB unreachable, throttling or failing: the broker degraded to in-process caching. */
   sharedCacheError: "SharedCacheError",
   /** A refresh result could not be stored because another instance took the lease over. */

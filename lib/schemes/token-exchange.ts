@@ -3,6 +3,7 @@ import { exchangedBase, headerName, headerTemplates, upstreamUrl } from "../conf
 import { templateJson, templateString } from "../config/template.ts";
 import { RefreshRejectedError, UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
 import { logger } from "../observability/logger.ts";
+import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import { renderHeaders, renderSecretJson } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
@@ -78,6 +79,8 @@ export const tokenExchangeScheme: SchemeDefinition<typeof schema> = {
             return await refresh(config, context, current);
           } catch (error) {
             if (!(error instanceof RefreshRejectedError)) throw error;
+            // A dead chain: often a refresh whose result was never stored (RFC 9700). Alert-worthy.
+            countMetric(METRIC.refreshRejected);
             logger.warn("refresh rejected; falling back to a full exchange", {
               upstream: hostOf(config.refresh?.url as string),
               upstreamStatus: error.upstreamStatus,
