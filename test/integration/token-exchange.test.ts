@@ -122,3 +122,47 @@ describe("token-exchange (seed 004 Ledger Enterprise)", () => {
     expect(error.message).not.toContain("injected");
   });
 });
+
+describe("token-exchange: upstream faults", () => {
+  it.each([
+    [
+      "a 400 on exchange",
+      (res: import("node:http").ServerResponse) =>
+        res.writeHead(400, { "content-type": "application/json" }).end('{"error":"invalid_request"}'),
+      502,
+      "upstream-error",
+    ],
+    [
+      "a 500 on exchange",
+      (res: import("node:http").ServerResponse) => res.writeHead(500).end("stack trace"),
+      502,
+      "upstream-error",
+    ],
+    [
+      "a 503 on exchange",
+      (res: import("node:http").ServerResponse) => res.writeHead(503, { "retry-after": "120" }).end(),
+      503,
+      "upstream-unavailable",
+    ],
+    [
+      "HTML instead of JSON",
+      (res: import("node:http").ServerResponse) =>
+        res.writeHead(200, { "content-type": "text/html" }).end("<html></html>"),
+      502,
+      "upstream-invalid-response",
+    ],
+    [
+      "JSON without the configured fields",
+      (res: import("node:http").ServerResponse) =>
+        res.writeHead(200, { "content-type": "application/json" }).end('{"access_token":"x"}'),
+      502,
+      "upstream-invalid-response",
+    ],
+  ])("%s → %i %s", async (_, fault, status, slug) => {
+    const { broker, server } = await setup();
+    server.options.fault = fault;
+    const error = await broker.getCredential("ledger").catch((e) => e);
+    expect(error.toProblem()).toMatchObject({ status, type: `urn:token-broker:problem:${slug}` });
+    expect(JSON.stringify(error.toProblem())).not.toContain("stack trace");
+  });
+});

@@ -222,3 +222,40 @@ describe("npm start entry point", () => {
     }
   });
 });
+
+describe("local caller authentication modes", () => {
+  it("none: an explicit opt-in; the handler then serves anonymous callers", async () => {
+    expect(await localAuthFromEnv({ BROKER_LOCAL_AUTH: "none" })).toEqual({ mode: "none" });
+    const anonymous = createTokenHandler(() => broker, { BROKER_ALLOW_ANONYMOUS: "true" });
+    const { requestContext, headers, ...rest } = baseEvent;
+    const { authorizer: _authorizer, ...context_ } = requestContext as typeof requestContext & {
+      authorizer?: unknown;
+    };
+    const { origin: _origin, ...noOrigin } = headers;
+    const response = await anonymous(
+      { ...rest, headers: noOrigin, requestContext: context_ } as APIGatewayProxyEventV2,
+      context,
+    );
+    expect(response.statusCode).toBe(200);
+    // Without the opt-in, a request without verified claims never gets a credential.
+    const strict = createTokenHandler(() => broker, {});
+    const denied = await strict(
+      { ...rest, headers: noOrigin, requestContext: context_ } as APIGatewayProxyEventV2,
+      context,
+    );
+    expect(denied.statusCode).toBe(401);
+  });
+
+  it("jwks: refuses to start without its settings, naming each one", async () => {
+    await expect(localAuthFromEnv({ BROKER_LOCAL_AUTH: "jwks" })).rejects.toMatchObject({
+      issues: [
+        { path: "BROKER_LOCAL_JWKS", message: "required with BROKER_LOCAL_AUTH=jwks" },
+        { path: "BROKER_LOCAL_ISSUER", message: "required with BROKER_LOCAL_AUTH=jwks" },
+        { path: "BROKER_LOCAL_AUDIENCE", message: "required with BROKER_LOCAL_AUTH=jwks" },
+      ],
+    });
+    await expect(localAuthFromEnv({ BROKER_LOCAL_AUTH: "off" })).rejects.toThrow(
+      /expected "dev", "jwks" or "none"/,
+    );
+  });
+});
