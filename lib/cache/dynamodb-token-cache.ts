@@ -128,8 +128,13 @@ export class DynamoDbTokenCache {
       tokens = await policy.refresh(item?.tokens ?? current);
     } catch (error) {
       const retryAfter = error instanceof BrokerError ? error.retryAfterSeconds : undefined;
+      // Capped, plus up to a second of jitter so instances do not all return at the same instant.
       const cooldown =
-        retryAfter === undefined ? undefined : this.#now() + Math.min(retryAfter * 1000, this.#maxCooldownMs);
+        retryAfter === undefined
+          ? undefined
+          : this.#now() +
+            Math.min(retryAfter * 1000, this.#maxCooldownMs) +
+            Math.floor(this.#random() * 1000);
       await this.#release(key, cooldown);
       throw error;
     }
