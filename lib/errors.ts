@@ -92,6 +92,17 @@ export class InsufficientScopeError extends BrokerError {
   readonly title = "Caller token lacks the required scope";
 }
 
+/** A browser request from an origin outside the stage's allow-list. */
+export class OriginNotAllowedError extends BrokerError {
+  override name = "OriginNotAllowedError";
+  readonly status = 403;
+  readonly slug = "origin-not-allowed";
+  readonly title = "Origin not allowed";
+  constructor() {
+    super("Requests from this origin are not allowed.");
+  }
+}
+
 /** The caller is authenticated but the connection's access policy does not list it. */
 export class ConnectionAccessDeniedError extends BrokerError {
   override name = "ConnectionAccessDeniedError";

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { Broker } from "../../lib/broker.ts";
 import { DynamoDbTokenCache, type DynamoDbTokenCacheOptions } from "../../lib/cache/dynamodb-token-cache.ts";
 import { ensureTokenTable } from "../../lib/cache/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
+import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { MemorySecrets } from "./secrets.ts";
 
@@ -44,4 +46,20 @@ export function instance(
     http: new HttpClient({ maxAttempts: 1 }, { sleep: async () => {} }),
   });
   return { broker, secrets: secretSource, store };
+}
+
+/**
+ * A test file's connection to the run's DynamoDB Local (started by the global setup), plus a list
+ * of things to close after each test.
+ */
+export function useDynamoDbLocal() {
+  const state = { client: undefined as unknown as DynamoDBClient, closers: [] as (() => Promise<void>)[] };
+  beforeAll(() => {
+    state.client = localDynamoDbClient(inject("dynamoDbEndpoint"));
+  });
+  afterAll(() => state.client.destroy());
+  afterEach(async () => {
+    await Promise.all(state.closers.splice(0).map((close) => close()));
+  });
+  return state;
 }

@@ -1,33 +1,23 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TokenRefreshPendingError, UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
 import { localDynamoDbClient, startDynamoDbLocal } from "../../lib/local/dynamodb-local.ts";
 import { runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
-import { instance, newTable } from "../helpers/shared-brokers.ts";
+import { instance, newTable, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
-let client: DynamoDBClient;
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(() => {
-  client = localDynamoDbClient(inject("dynamoDbEndpoint"));
-});
-afterAll(() => client.destroy());
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const db = useDynamoDbLocal();
 
 async function tokenServer(options?: Parameters<typeof startTokenServer>[0]): Promise<TokenServer> {
   const server = await startTokenServer(options);
-  closers.push(server.close);
+  db.closers.push(server.close);
   return server;
 }
 
 async function ledgerServer(): Promise<LedgerServer> {
   const server = await startLedgerServer();
-  closers.push(server.close);
+  db.closers.push(server.close);
   return server;
 }
 
@@ -44,10 +34,10 @@ const ccSecrets = { cc: { clientId: "client", clientSecret: "client-secret-value
 describe("DynamoDB token cache: one upstream call per token lifetime", () => {
   it("5 instances x 40 concurrent requests: exactly one token call, then exactly one more after expiry", async () => {
     const upstream = await tokenServer({ delayMs: 50, expiresIn: 300 });
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
     const instances = Array.from({ length: 5 }, (_, i) =>
-      instance(`i${i}`, client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      instance(`i${i}`, db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
         now: () => clock.t,
       }),
     );
@@ -69,16 +59,16 @@ describe("DynamoDB token cache: one upstream call per token lifetime", () => {
 
   it("never serves an item past its expiry, even though it is still in the table", async () => {
     const upstream = await tokenServer({ expiresIn: 300 });
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     await a.broker.getCredential("cc");
     clock.t = T0 + 301_000;
     const key = a.broker.cacheKeyOf("cc") as string;
     expect((await a.store.read(key))?.tokens?.accessToken).toBe("token-1"); // still there
-    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     expect((await b.broker.getCredential("cc")).headers.Authorization).toBe("Bearer token-2");
@@ -90,13 +80,13 @@ describe("DynamoDB token cache: one upstream call per token lifetime", () => {
 
   it("the item carries a numeric TTL in epoch seconds and a version", async () => {
     const upstream = await tokenServer({ expiresIn: 300 });
-    const table = await newTable(client);
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const table = await newTable(db.client);
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => T0,
     });
     await a.broker.getCredential("cc");
     const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
-    const { Item } = await client.send(
+    const { Item } = await db.client.send(
       new GetItemCommand({ TableName: table, Key: { pk: { S: a.broker.cacheKeyOf("cc") as string } } }),
     );
     expect(Item?.ttl?.N).toBe(String(Math.ceil((T0 + 300_000) / 1000) + 3600));
@@ -108,13 +98,13 @@ describe("DynamoDB token cache: one upstream call per token lifetime", () => {
 describe("DynamoDB token cache: leases", () => {
   it("a lease holder that died: others wait (503 token-refresh-pending), then take over once it expires", async () => {
     const upstream = await tokenServer();
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
     // Waiting advances a virtual clock instead of sleeping.
     const virtualSleep = async (ms: number) => {
       clock.t += ms;
     };
-    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
       cache: { sleep: virtualSleep, leaseMs: 25_000, waitMs: 8_000 },
     });
@@ -134,16 +124,16 @@ describe("DynamoDB token cache: leases", () => {
 
   it("while another instance holds the lease, a still-valid token is served instead of waiting", async () => {
     const upstream = await tokenServer({ expiresIn: 300 });
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     await a.broker.getCredential("cc");
     clock.t = T0 + 250_000; // inside the 60 s skew: wants a refresh
     const key = a.broker.cacheKeyOf("cc") as string;
     await a.store.acquireLease(key, "other", clock.t, 25_000);
-    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     expect(await b.broker.getCredential("cc")).toMatchObject({
@@ -160,12 +150,12 @@ describe("DynamoDB token cache: leases", () => {
       body: { error: "slow_down" },
       headers: { "retry-after": "30" },
     });
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
-    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     await expect(a.broker.getCredential("cc")).rejects.toMatchObject({ status: 503, retryAfterSeconds: 30 });
@@ -188,10 +178,12 @@ describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
 
   it("racing refreshes across 4 instances never reuse a refresh token: the chain survives", async () => {
     const upstream = await ledgerServer();
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
     const instances = Array.from({ length: 4 }, (_, i) =>
-      instance(`i${i}`, client, table, ledgerConnection(upstream.url), ledgerSecrets, { now: () => clock.t }),
+      instance(`i${i}`, db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+        now: () => clock.t,
+      }),
     );
     const burst = () =>
       Promise.all(
@@ -221,10 +213,12 @@ describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
 
   it("a rejected refresh (chain revoked) falls back to one full exchange", async () => {
     const upstream = await ledgerServer();
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
     const instances = Array.from({ length: 3 }, (_, i) =>
-      instance(`i${i}`, client, table, ledgerConnection(upstream.url), ledgerSecrets, { now: () => clock.t }),
+      instance(`i${i}`, db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+        now: () => clock.t,
+      }),
     );
     await instances[0]?.broker.getCredential("ledger");
     upstream.revokeAll();
@@ -242,12 +236,12 @@ describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
 describe("DynamoDB token cache: secret rotation", () => {
   it("a new secret version invalidates tokens obtained with the old one, on every instance", async () => {
     const upstream = await tokenServer();
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
-    const b = instance("b", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     await a.broker.getCredential("cc");
@@ -260,7 +254,7 @@ describe("DynamoDB token cache: secret rotation", () => {
     clock.t += 1_000;
     const fresh = instance(
       "c",
-      client,
+      db.client,
       table,
       ccConnection(`${upstream.url}/token`),
       { cc: ccSecrets.cc },
@@ -273,14 +267,14 @@ describe("DynamoDB token cache: secret rotation", () => {
 
   it("an instance with a stale secret adopts the newer version instead of refreshing with it", async () => {
     const upstream = await tokenServer();
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     a.secrets.set("cc", ccSecrets.cc, "v2");
     await a.broker.getCredential("cc"); // token from v2 in the table
-    const stale = instance("s", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const stale = instance("s", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     }); // v1 cached
     const originalGet = stale.secrets.get.bind(stale.secrets);
@@ -295,10 +289,10 @@ describe("DynamoDB token cache: secret rotation", () => {
 
   it("an upstream 401 leads to exactly one forced secret re-read", async () => {
     const upstream = await ledgerServer();
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const a = instance(
       "a",
-      client,
+      db.client,
       table,
       { ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: upstream.url, workspace: "ws" } },
       { ledger: { apiKeyId: "key-id", apiKeySecret: "old" } },
@@ -315,7 +309,7 @@ describe("DynamoDB unavailable", () => {
     const upstream = await tokenServer({ expiresIn: 300 });
     const ddb = await startDynamoDbLocal();
     const ownClient = localDynamoDbClient(ddb.endpoint);
-    closers.push(async () => {
+    db.closers.push(async () => {
       ownClient.destroy();
       await ddb.stop();
     });
@@ -343,9 +337,9 @@ describe("DynamoDB unavailable", () => {
 describe("DynamoDB token cache: bounded by the invocation", () => {
   it("a lease never outlives the Lambda invocation that took it", async () => {
     const upstream = await tokenServer({ delayMs: 0 });
-    const table = await newTable(client);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
-    const a = instance("a", client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
     const key = a.broker.cacheKeyOf("cc") as string;

@@ -1,32 +1,22 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createPrewarmHandler } from "../../functions/prewarm/handler.ts";
 import { PROBLEM_TYPE_BASE } from "../../lib/errors.ts";
-import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
 import { prewarm } from "../../lib/prewarm.ts";
 import { startLedgerServer } from "../helpers/ledger-server.ts";
-import { instance, newTable } from "../helpers/shared-brokers.ts";
+import { instance, newTable, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
 import { startTokenServer } from "../helpers/token-server.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const WINDOW_MS = 600_000;
-let client: DynamoDBClient;
-const closers: (() => Promise<void>)[] = [];
-beforeAll(() => {
-  client = localDynamoDbClient(inject("dynamoDbEndpoint"));
-});
-afterAll(() => client.destroy());
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const db = useDynamoDbLocal();
 
 async function fixture() {
   const shortLived = await startTokenServer({ expiresIn: 300 }); // always inside the 600 s window
   const longLived = await startTokenServer({ expiresIn: 3600 });
   const broken = await startTokenServer();
   broken.respond = () => ({ status: 500, body: { error: "server_error" } });
-  closers.push(shortLived.close, longLived.close, broken.close);
+  db.closers.push(shortLived.close, longLived.close, broken.close);
   const cc = (url: string, prewarm = true) => ({
     scheme: "oauth2-client-credentials",
     secret: "cc",
@@ -42,9 +32,9 @@ async function fixture() {
     minted: { preset: "jet-admin", secret: "static" },
   };
   const secrets = { cc: { clientId: "client", clientSecret: "client-secret-value" }, static: { token: "t" } };
-  const table = await newTable(client);
+  const table = await newTable(db.client);
   const clock = { t: T0 };
-  const make = (id: string) => instance(id, client, table, connections, secrets, { now: () => clock.t });
+  const make = (id: string) => instance(id, db.client, table, connections, secrets, { now: () => clock.t });
   return { shortLived, longLived, broken, make, clock };
 }
 
@@ -84,8 +74,8 @@ describe("prewarm", () => {
 
   it("keeps a refresh-token chain alive across an hour of 5-minute runs (no re-exchange, no reuse)", async () => {
     const ledger = await startLedgerServer();
-    closers.push(ledger.close);
-    const table = await newTable(client);
+    db.closers.push(ledger.close);
+    const table = await newTable(db.client);
     const clock = { t: T0 };
     const connections = {
       ledger: {
@@ -100,7 +90,7 @@ describe("prewarm", () => {
     for (let run = 0; run < 12; run++) {
       // Each run is a fresh Lambda instance: only the table carries the chain.
       const summary = await prewarm(
-        instance(`run-${run}`, client, table, connections, secrets, { now: () => clock.t }).broker,
+        instance(`run-${run}`, db.client, table, connections, secrets, { now: () => clock.t }).broker,
         {
           windowMs: 360_000,
         },

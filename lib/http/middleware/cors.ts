@@ -1,17 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { BrokerError } from "../../errors.ts";
+import { OriginNotAllowedError } from "../../errors.ts";
 import { type HttpResponse, problem } from "../responses.ts";
-
-export class OriginNotAllowedError extends BrokerError {
-  override name = "OriginNotAllowedError";
-  readonly status = 403;
-  readonly slug = "origin-not-allowed";
-  readonly title = "Origin not allowed";
-  constructor() {
-    super("Requests from this origin are not allowed.");
-  }
-}
 
 export const CORS_ALLOW_METHODS = "GET, POST";
 export const CORS_ALLOW_HEADERS = "authorization, content-type";
