@@ -22,7 +22,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from "../lib/cache/dynamodb-token-store.ts";
-import type { BrokerConfig } from "../lib/config/broker-config.ts";
+import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRIC } from "../lib/observability/metrics.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
@@ -99,12 +99,7 @@ export class TokenBrokerStack extends Stack {
       logRetention,
       removalPolicy,
     });
-    this.table.grantReadWriteData(token.function);
-    token.grantSecrets(
-      connections.map((c) => c.secret),
-      stage.secretsKmsKeyArns,
-    );
-    suppressTableKeyWildcards(token);
+    this.#grantBrokerAccess(token, connections, stage);
     acknowledge(token.function, [
       {
         id: "Serverless-LambdaDLQ",
@@ -192,12 +187,7 @@ export class TokenBrokerStack extends Stack {
         logRetention,
         removalPolicy,
       });
-      this.table.grantReadWriteData(prewarm.function);
-      prewarm.grantSecrets(
-        prewarmed.map((c) => c.secret),
-        stage.secretsKmsKeyArns,
-      );
-      suppressTableKeyWildcards(prewarm);
+      this.#grantBrokerAccess(prewarm, prewarmed, stage);
       const deadLetters = new sqs.Queue(this, "PrewarmDeadLetters", {
         enforceSSL: true,
         encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -297,10 +287,19 @@ export class TokenBrokerStack extends Stack {
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "TokenFunctionName", { value: token.function.functionName });
   }
+  /** The token table, and exactly the secrets of the connections this function serves. */
+  #grantBrokerAccess(fn: BrokerFunction, served: readonly ConnectionConfig[], stage: StageConfig) {
+    this.table.grantReadWriteData(fn.function);
+    fn.grantSecrets(
+      served.map((c) => c.secret),
+      stage.secretsKmsKeyArns,
+    );
+    acknowledgeTableKeyWildcards(fn);
+  }
 }
 
 /** Table grants to a CMK-encrypted table include KMS action wildcards; they are scoped to that key. */
-function suppressTableKeyWildcards(fn: BrokerFunction) {
+function acknowledgeTableKeyWildcards(fn: BrokerFunction) {
   const reason =
     "CDK's DynamoDB grant on a customer-managed-key table adds kms:GenerateDataKey*/ReEncrypt* on that one key; DynamoDB needs them to encrypt items.";
   acknowledge(fn.role, [
