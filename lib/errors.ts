@@ -23,6 +23,13 @@ export abstract class BrokerError extends Error {
   readonly extensions: Record<string, unknown> = {};
   /** Seconds the caller should wait before retrying (sets Retry-After). */
   retryAfterSeconds?: number;
+  /**
+   * The upstream may have processed the request even though no usable answer came back (timeout,
+   * connection lost after sending, 5xx other than 503): a non-idempotent call must not be replayed.
+   */
+  upstreamMayHaveProcessed?: boolean;
+  /** A refresh token was (or may have been) consumed by this failed attempt: caches drop it. */
+  refreshTokenSpent?: boolean;
 
   get type(): string {
     return PROBLEM_TYPE_BASE + this.slug;

@@ -86,13 +86,13 @@ export class DynamoDbTokenCache {
         if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
         throw cooldownError(item.cooldownUntil - this.#now());
       }
-      let won: boolean;
+      let lease: { abandoned: boolean } | undefined;
       try {
-        won = await this.#store.acquireLease(key, this.#owner, this.#now(), this.#leaseDuration());
+        lease = await this.#store.acquireLease(key, this.#owner, this.#now(), this.#leaseDuration());
       } catch (error) {
         return this.#degraded(error, policy);
       }
-      if (won) return this.#refreshUnderLease(key, policy, current, refreshedMeanwhile);
+      if (lease) return this.#refreshUnderLease(key, policy, current, refreshedMeanwhile, lease.abandoned);
       // Another instance is refreshing: serve the current token while it lasts, else wait for theirs.
       if (item?.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
       if (this.#now() >= deadline) throw new TokenRefreshPendingError();
@@ -111,6 +111,7 @@ export class DynamoDbTokenCache {
     policy: RefreshPolicy,
     current: TokenSet | undefined,
     refreshedMeanwhile: (stored: StoredTokens | undefined) => boolean,
+    abandoned: boolean,
   ): Promise<CachedTokens> {
     // RFC 9700 2.2.2: re-read after winning; someone may have refreshed between our read and our lease.
     let item: StoredTokens | undefined;
@@ -123,19 +124,40 @@ export class DynamoDbTokenCache {
       await this.#release(key);
       return { tokens: item.tokens, source: "shared" };
     }
+    let base = item?.tokens ?? current;
+    // The previous holder never stored nor released: its refresh may have reached the upstream and
+    // rotated the refresh token we hold. Replaying it would trip reuse detection and revoke the
+    // family (RFC 9700 4.14.2), so treat it as spent: a full exchange instead.
+    const spent = abandoned && base?.refreshToken !== undefined;
+    if (spent && base) {
+      countMetric(METRIC.leaseTakenOver);
+      logger.warn(
+        "took over an abandoned refresh lease; full exchange instead of replaying its refresh token",
+        {
+          cacheKey: key,
+        },
+      );
+      base = withoutRefreshToken(base);
+    }
     let tokens: TokenSet;
     try {
-      tokens = await policy.refresh(item?.tokens ?? current);
+      tokens = await policy.refresh(base);
     } catch (error) {
-      const retryAfter = error instanceof BrokerError ? error.retryAfterSeconds : undefined;
+      const broker = error instanceof BrokerError ? error : undefined;
+      const retryAfter = broker?.retryAfterSeconds;
       // Capped, plus up to a second of jitter so instances do not all return at the same instant.
-      const cooldown =
+      const cooldownUntil =
         retryAfter === undefined
           ? undefined
           : this.#now() +
             Math.min(retryAfter * 1000, this.#maxCooldownMs) +
             Math.floor(this.#random() * 1000);
-      await this.#release(key, cooldown);
+      await this.#release(key, {
+        cooldownUntil,
+        dropRefreshToken: spent || broker?.refreshTokenSpent === true,
+      });
+      // A token inside its skew is still good: every instance that fails a refresh serves it.
+      if (item?.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
       throw error;
     }
     if (tokens === item?.tokens) {
@@ -162,9 +184,16 @@ export class DynamoDbTokenCache {
     return remaining === undefined ? this.#leaseMs : Math.max(1000, Math.min(this.#leaseMs, remaining));
   }
 
-  async #release(key: string, cooldownUntil?: number) {
+  async #release(
+    key: string,
+    options: { cooldownUntil?: number | undefined; dropRefreshToken?: boolean } = {},
+  ) {
+    const { cooldownUntil, dropRefreshToken = false } = options;
     try {
-      await this.#store.releaseLease(key, this.#owner, cooldownUntil);
+      await this.#store.releaseLease(key, this.#owner, {
+        ...(cooldownUntil === undefined ? {} : { cooldownUntil }),
+        dropRefreshToken,
+      });
     } catch (error) {
       this.#sharedError(error); // the lease expires on its own
     }
@@ -186,6 +215,10 @@ export class DynamoDbTokenCache {
       table: this.#store.tableName,
     });
   }
+}
+
+function withoutRefreshToken({ refreshToken: _r, refreshExpiresAt: _e, ...rest }: TokenSet): TokenSet {
+  return rest;
 }
 
 function cooldownError(remainingMs: number): UpstreamUnavailableError {

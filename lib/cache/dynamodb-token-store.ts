@@ -85,11 +85,18 @@ export class DynamoDbTokenStore {
 
   /**
    * Takes the refresh lease if nobody holds it, it has expired (its holder died), or we hold it.
-   * Creates the item if needed. Returns false when another live lease exists.
+   * Creates the item if needed. Answers `undefined` when another live lease exists; otherwise
+   * whether a lease was still recorded when we took it (`abandoned`): its holder never stored or
+   * released, so a refresh it may have sent could have spent the stored refresh token.
    */
-  async acquireLease(key: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+  async acquireLease(
+    key: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<{ abandoned: boolean } | undefined> {
     try {
-      await this.#client.send(
+      const { Attributes: old } = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },
@@ -104,11 +111,12 @@ export class DynamoDbTokenStore {
             ":now": N(now),
             ":ttl": N(Math.ceil((now + leaseMs) / 1000) + TTL_GRACE_SECONDS),
           },
+          ReturnValues: "UPDATED_OLD",
         }),
       );
-      return true;
+      return { abandoned: old?.leaseOwner?.S !== undefined };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
@@ -148,16 +156,27 @@ export class DynamoDbTokenStore {
     }
   }
 
-  /** Gives the lease back (refresh failed or was unnecessary), optionally recording a cooldown. */
-  async releaseLease(key: string, owner: string, cooldownUntil?: number): Promise<void> {
+  /**
+   * Gives the lease back (refresh failed or was unnecessary), optionally recording a cooldown, and
+   * dropping the stored refresh token when it may have been spent (never replay it: RFC 9700).
+   */
+  async releaseLease(
+    key: string,
+    owner: string,
+    options: { cooldownUntil?: number; dropRefreshToken?: boolean } = {},
+  ): Promise<void> {
+    const { cooldownUntil, dropRefreshToken } = options;
+    const remove = [
+      "leaseOwner",
+      "leaseExpiresAt",
+      ...(dropRefreshToken ? ["refreshToken", "refreshExpiresAt"] : []),
+    ];
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },
-          UpdateExpression: cooldownUntil
-            ? "REMOVE leaseOwner, leaseExpiresAt SET cooldownUntil = :cooldown"
-            : "REMOVE leaseOwner, leaseExpiresAt",
+          UpdateExpression: `REMOVE ${remove.join(", ")}${cooldownUntil ? " SET cooldownUntil = :cooldown" : ""}`,
           ConditionExpression: "leaseOwner = :owner",
           ExpressionAttributeValues: {
             ":owner": S(owner),

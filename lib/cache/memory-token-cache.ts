@@ -1,3 +1,4 @@
+import type { BrokerError } from "../errors.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 import {
   type CachedTokens,
@@ -50,7 +51,14 @@ export class MemoryTokenCache implements TokenCache {
     try {
       return await flight;
     } catch (error) {
-      if (current && policy.isUsable(current)) return { tokens: current, source: "memory" };
+      let held = current;
+      if (held?.refreshToken !== undefined && (error as BrokerError).refreshTokenSpent === true) {
+        // The failed attempt may have consumed it: never present it again (RFC 9700 4.14.2).
+        const { refreshToken: _r, refreshExpiresAt: _e, ...rest } = held;
+        held = rest;
+        if (this.#entries.get(key) === current) this.#entries.set(key, held);
+      }
+      if (held && policy.isUsable(held)) return { tokens: held, source: "memory" };
       throw error;
     }
   }

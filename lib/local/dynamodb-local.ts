@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 
@@ -49,10 +50,15 @@ export async function startDynamoDbLocal(port?: number): Promise<DynamoDbLocal> 
       "-jar",
       join(dir, "DynamoDBLocal.jar"),
       "-inMemory",
+      // One database whatever the caller's access key and region (otherwise a process with other
+      // credentials silently sees no table), and no telemetry (it also writes a metadata file).
+      "-sharedDb",
+      "-disableTelemetry",
       "-port",
       String(chosen),
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    // Run outside the work tree: DynamoDB Local writes its files into the current directory.
+    { stdio: ["ignore", "ignore", "pipe"], cwd: tmpdir() },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

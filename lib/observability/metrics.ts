@@ -24,6 +24,11 @@ export const METRIC = {
   sharedCacheError: "SharedCacheError",
   /** A refresh result could not be stored because another instance took the lease over. */
   leaseLost: "LeaseLost",
+  /**
+   * A lease was taken over from a holder that never stored nor released (it died mid-refresh): its
+   * refresh token was treated as spent and a full exchange followed.
+   */
+  leaseTakenOver: "LeaseTakenOver",
   prewarmRefreshed: "PrewarmRefreshed",
   prewarmFailed: "PrewarmFailed",
   latency: "CredentialLatency",

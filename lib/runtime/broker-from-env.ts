@@ -54,13 +54,20 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretSour
 /**
  * BROKER_CACHE: "memory" (default: in-process only) or "dynamodb:<table>" (in-process in front of
  * the shared DynamoDB table; locally, point AWS_ENDPOINT_URL_DYNAMODB at DynamoDB Local).
+ * BROKER_LEASE_SECONDS: how long a refresh lease protects a refresh (default 25).
  */
 export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): TokenCache {
   const setting = env.BROKER_CACHE ?? "memory";
   if (setting === "memory") return new MemoryTokenCache();
   if (setting.startsWith("dynamodb:") && setting.length > 9) {
     const store = new DynamoDbTokenStore(new DynamoDBClient({ maxAttempts: 2 }), setting.slice(9));
-    return new MemoryTokenCache({ next: new DynamoDbTokenCache(store).load });
+    const leaseSeconds = Number(env.BROKER_LEASE_SECONDS ?? 25);
+    if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 900) {
+      throw new ConfigError("BROKER_LEASE_SECONDS", [{ path: "", message: "must be whole seconds, 1-900" }]);
+    }
+    return new MemoryTokenCache({
+      next: new DynamoDbTokenCache(store, { leaseMs: leaseSeconds * 1000 }).load,
+    });
   }
   throw new ConfigError("BROKER_CACHE", [{ path: "", message: 'expected "memory" or "dynamodb:<table>"' }]);
 }

@@ -1,7 +1,12 @@
 import * as z from "zod/mini";
 import { exchangedBase, headerName, headerTemplates, upstreamUrl } from "../config/common.ts";
 import { templateJson, templateString } from "../config/template.ts";
-import { RefreshRejectedError, UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
+import {
+  BrokerError,
+  RefreshRejectedError,
+  UpstreamCredentialsRejectedError,
+  UpstreamError,
+} from "../errors.ts";
 import { logger } from "../observability/logger.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { Secret } from "../secrets/secret-source.ts";
@@ -78,14 +83,29 @@ export const tokenExchangeScheme: SchemeDefinition<typeof schema> = {
           try {
             return await refresh(config, context, current);
           } catch (error) {
-            if (!(error instanceof RefreshRejectedError)) throw error;
-            // A dead chain: often a refresh whose result was never stored (RFC 9700). Alert-worthy.
-            countMetric(METRIC.refreshRejected);
-            logger.warn("refresh rejected; falling back to a full exchange", {
-              upstream: hostOf(config.refresh?.url as string),
-              upstreamStatus: error.upstreamStatus,
-              upstreamError: error.oauthError,
-            });
+            if (error instanceof RefreshRejectedError) {
+              // A dead chain: often a refresh whose result was never stored (RFC 9700). Alert-worthy.
+              countMetric(METRIC.refreshRejected);
+              logger.warn("refresh rejected; falling back to a full exchange", {
+                upstream: hostOf(config.refresh?.url as string),
+                upstreamStatus: error.upstreamStatus,
+                upstreamError: error.oauthError,
+              });
+            } else if (!refreshMaybeSpent(error)) {
+              throw error; // the upstream said it did not process it: the refresh token still holds
+            } else {
+              // It may have rotated the token and we never saw the answer: never present it again.
+              logger.warn("refresh outcome unknown; full exchange instead of replaying the refresh token", {
+                upstream: hostOf(config.refresh?.url as string),
+                errorName: (error as Error).name,
+              });
+              try {
+                return await exchange(config, context);
+              } catch (exchangeError) {
+                if (exchangeError instanceof BrokerError) exchangeError.refreshTokenSpent = true;
+                throw exchangeError;
+              }
+            }
           }
         }
         return exchange(config, context);
@@ -99,6 +119,15 @@ export const tokenExchangeScheme: SchemeDefinition<typeof schema> = {
 
 type Endpoint = NonNullable<Config["refresh"]>;
 
+/**
+ * Whether a failed refresh may have consumed the refresh token. Only an upstream that said it did
+ * not process the request (connection refused, 429, 503) leaves it usable; anything else (timeout,
+ * connection lost, 5xx, an unreadable 200) may have rotated it.
+ */
+function refreshMaybeSpent(error: unknown): boolean {
+  return !(error instanceof BrokerError) || error.upstreamMayHaveProcessed === true;
+}
+
 async function call(endpoint: Endpoint, context: SchemeContext, vars: Record<string, string>) {
   const headers = {
     ...(endpoint.headers ? renderHeaders(endpoint.headers, context.secret, vars) : {}),
@@ -107,7 +136,11 @@ async function call(endpoint: Endpoint, context: SchemeContext, vars: Record<str
   };
   const body = JSON.stringify(renderSecretJson(endpoint.body, context.secret, vars));
   const sentAt = context.now();
-  const response = await context.http.send({ url: endpoint.url, method: "POST", headers, body });
+  // A refresh rotates its token: sending it twice would spend it twice.
+  const response = await context.http.send(
+    { url: endpoint.url, method: "POST", headers, body },
+    { idempotent: !("refreshToken" in vars) },
+  );
   return { response, sentAt };
 }
 
@@ -140,9 +173,18 @@ async function refresh(config: Config, context: SchemeContext, current: TokenSet
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new RefreshRejectedError(`Refresh at ${host} was rejected (HTTP ${response.status}).`, details);
     }
-    throw new UpstreamError(`Refresh at ${host} failed with HTTP ${response.status}.`, details);
+    const error = new UpstreamError(`Refresh at ${host} failed with HTTP ${response.status}.`, details);
+    error.upstreamMayHaveProcessed = true;
+    throw error;
   }
-  const tokens = readTokens(config, response.text, host, sentAt, context.secret);
+  let tokens: TokenSet;
+  try {
+    tokens = readTokens(config, response.text, host, sentAt, context.secret);
+  } catch (error) {
+    // A success we cannot read: the upstream has rotated the refresh token all the same.
+    if (error instanceof BrokerError) error.upstreamMayHaveProcessed = true;
+    throw error;
+  }
   // RFC 6749 6: a refresh response may omit the refresh token; the old one then stays valid.
   if (tokens.refreshToken === undefined && current.refreshToken !== undefined) {
     tokens.refreshToken = current.refreshToken;

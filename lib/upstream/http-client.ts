@@ -1,4 +1,5 @@
 import {
+  type BrokerError,
   UpstreamError,
   UpstreamInvalidResponseError,
   UpstreamTimeoutError,
@@ -70,7 +71,12 @@ export class HttpClient {
     this.#now = deps.now ?? Date.now;
   }
 
-  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+  /**
+   * `idempotent: false` (a refresh that rotates its token): retried only when the upstream cannot
+   * have processed it (connection refused, 429, 503); any other failure is thrown at once, marked
+   * `upstreamMayHaveProcessed`, because replaying it could spend a credential twice.
+   */
+  async send(request: UpstreamRequest, options: { idempotent?: boolean } = {}): Promise<UpstreamResponse> {
     const host = hostOf(request.url);
     const { maxAttempts } = this.options;
     for (let attempt = 1; ; attempt++) {
@@ -83,6 +89,8 @@ export class HttpClient {
         if (!(error instanceof RetryableFailure)) throw error;
         failure = error;
       }
+      if (!failure.unprocessed) failure.final.upstreamMayHaveProcessed = true;
+      if (options.idempotent === false && !failure.unprocessed) throw failure.final;
       const delay = this.#backoff(attempt, failure.retryAfterMs);
       if (attempt >= maxAttempts || delay === undefined) throw failure.final;
       await this.#sleep(delay);
@@ -112,10 +120,10 @@ export class HttpClient {
       });
     } catch (error) {
       if (signal.aborted) throw new RetryableFailure(this.#timeout(host, error));
+      const code = networkCode(error);
       throw new RetryableFailure(
-        new UpstreamUnavailableError(`Upstream ${host} is unreachable (${networkCode(error)}).`, {
-          cause: error,
-        }),
+        new UpstreamUnavailableError(`Upstream ${host} is unreachable (${code}).`, { cause: error }),
+        { unprocessed: NOT_SENT.has(code) },
       );
     }
     if (response.status >= 300 && response.status < 400) {
@@ -149,13 +157,22 @@ export class HttpClient {
   }
 }
 
+/** Network errors raised before the request could leave this machine. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
 class RetryableFailure extends Error {
-  readonly final: Error;
+  readonly final: BrokerError;
   readonly retryAfterMs: number | undefined;
-  constructor(final: Error, retryAfterMs?: number) {
+  /** Certainly not processed upstream: never sent, or refused as 429/503 (RFC 9110 15.6.4). */
+  readonly unprocessed: boolean;
+  constructor(
+    final: BrokerError,
+    options: { retryAfterMs?: number | undefined; unprocessed?: boolean } = {},
+  ) {
     super(final.message);
     this.final = final;
-    this.retryAfterMs = retryAfterMs;
+    this.retryAfterMs = options.retryAfterMs;
+    this.unprocessed = options.unprocessed ?? false;
   }
 }
 
@@ -170,11 +187,11 @@ function statusFailure(response: UpstreamResponse, host: string, now: number): R
     );
     error.extensions.upstreamStatus = response.status;
     if (retryAfterMs !== undefined) error.retryAfterSeconds = Math.ceil(retryAfterMs / 1000);
-    return new RetryableFailure(error, retryAfterMs);
+    return new RetryableFailure(error, { retryAfterMs, unprocessed: true });
   }
   return new RetryableFailure(
     new UpstreamError(`Upstream ${host} failed with HTTP ${response.status}.`, details),
-    retryAfterMs,
+    { retryAfterMs },
   );
 }
 

@@ -9,6 +9,14 @@ export interface LedgerServerOptions {
   omitRefreshTokenOnRefresh?: boolean;
   /** Answer every request this way instead (fault injection). */
   fault?: (res: ServerResponse) => void;
+  /** Lifetimes the upstream declares (default 300 s and 1800 s, as seed 004 says). */
+  accessLifetimeSeconds?: number;
+  refreshLifetimeSeconds?: number;
+  /**
+   * Awaited after a refresh request arrived and before it is processed: the request has reached
+   * the upstream, so killing its sender here loses the rotated refresh token.
+   */
+  onRefreshReceived?: () => Promise<void> | void;
 }
 
 export interface LedgerServer extends TestServer {
@@ -40,13 +48,16 @@ export async function startLedgerServer(options: LedgerServerOptions = {}, port 
     if (withRefresh) live.set(refreshToken, { family: fam, used: false });
     sendJson(res, 200, {
       accessToken: `at-${counter}`,
-      expiresInSeconds: 300,
-      ...(withRefresh ? { refreshToken, refreshExpiresInSeconds: 1800 } : {}),
+      expiresInSeconds: options.accessLifetimeSeconds ?? 300,
+      ...(withRefresh
+        ? { refreshToken, refreshExpiresInSeconds: options.refreshLifetimeSeconds ?? 1800 }
+        : {}),
     });
   };
 
-  const server = await startServer((req, res) => {
+  const server = await startServer(async (req, res) => {
     if (options.fault) return options.fault(res);
+    if (req.path === "/auth/token/refresh") await options.onRefreshReceived?.();
     const body = JSON.parse(req.body || "{}");
     if (req.path === "/auth/token") {
       exchanges++;

@@ -109,7 +109,7 @@ describe("DynamoDB token cache: leases", () => {
       cache: { sleep: virtualSleep, leaseMs: 25_000, waitMs: 8_000 },
     });
     const key = b.broker.cacheKeyOf("cc") as string;
-    expect(await b.store.acquireLease(key, "dead-instance", clock.t, 25_000)).toBe(true); // then it crashed
+    expect(await b.store.acquireLease(key, "dead-instance", clock.t, 25_000)).toEqual({ abandoned: false }); // then it crashed
 
     const error = await b.broker.getCredential("cc").catch((e) => e);
     expect(error).toBeInstanceOf(TokenRefreshPendingError);
@@ -229,6 +229,45 @@ describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
     expect({ exchanges: upstream.exchanges(), refreshes: upstream.refreshes() }).toEqual({
       exchanges: 2,
       refreshes: 1,
+    });
+  });
+});
+
+describe("DynamoDB token cache: abandoned leases", () => {
+  const ledgerConnection = (url: string) => ({
+    ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
+  });
+  const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
+
+  it("a failed exchange after taking over a dead lease still drops the suspect refresh token", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(db.client);
+    const clock = { t: T0 };
+    const a = instance("a", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+      now: () => clock.t,
+    });
+    await a.broker.getCredential("ledger");
+    const key = a.broker.cacheKeyOf("ledger") as string;
+    clock.t += 250_000; // inside the skew
+    await a.store.acquireLease(key, "died-mid-refresh", clock.t, 25_000);
+    clock.t += 25_000; // its lease ran out; the access token has 25 s left
+    upstream.options.fault = (res) => res.writeHead(503).end();
+    const b = instance("b", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+      now: () => clock.t,
+    });
+    // The exchange fails: the still-usable token is served, and rt-1 is gone from the table.
+    expect((await b.broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-1");
+    expect(await b.store.read(key)).toMatchObject({ tokens: { accessToken: "at-1" } });
+    expect((await b.store.read(key))?.tokens?.refreshToken).toBeUndefined();
+    expect((await b.store.read(key))?.leaseOwner).toBeUndefined();
+    upstream.options.fault = undefined;
+    const c = instance("c", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+      now: () => clock.t,
+    });
+    expect((await c.broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-2");
+    expect({ refreshes: upstream.refreshes(), exchanges: upstream.exchanges() }).toEqual({
+      refreshes: 0,
+      exchanges: 2,
     });
   });
 });

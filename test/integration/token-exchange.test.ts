@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { UpstreamCredentialsRejectedError, UpstreamInvalidResponseError } from "../../lib/errors.ts";
+import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
 
@@ -164,5 +165,51 @@ describe("token-exchange: upstream faults", () => {
     const error = await broker.getCredential("ledger").catch((e) => e);
     expect(error.toProblem()).toMatchObject({ status, type: `urn:token-broker:problem:${slug}` });
     expect(JSON.stringify(error.toProblem())).not.toContain("stack trace");
+  });
+});
+
+describe("token-exchange: a refresh whose outcome is unknown is never replayed", () => {
+  // The upstream receives the refresh, takes longer than the broker's timeout, then rotates anyway.
+  async function slowRefresh(onReceived: (server: LedgerServer) => void = () => {}) {
+    const server: LedgerServer = await startLedgerServer({
+      onRefreshReceived: async () => {
+        onReceived(server);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      },
+    });
+    ledger = server;
+    const clock = { t: T0 };
+    const { broker } = testBroker(
+      { ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: server.url, workspace: "ws" } },
+      { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } },
+      {
+        now: () => clock.t,
+        http: new HttpClient({ timeoutMs: 100, maxAttempts: 3 }, { sleep: async () => {} }),
+      },
+    );
+    await broker.getCredential("ledger");
+    clock.t = T0 + 241_000; // inside the skew: the next request refreshes
+    return { broker, server, clock };
+  }
+
+  it("a timed-out refresh is not retried: a full exchange replaces it at once", async () => {
+    const { broker, server } = await slowRefresh();
+    expect((await broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-2");
+    expect(server.requests.map((r) => r.path)).toEqual(["/auth/token", "/auth/token/refresh", "/auth/token"]);
+    await vi.waitFor(() => expect(server.refreshes()).toBe(1)); // it did rotate rt-1, unseen
+    expect(server.reuseDetected()).toBe(0);
+  });
+
+  it("when the exchange fails too, the old token is served and its refresh token dropped", async () => {
+    const { broker, server, clock } = await slowRefresh((s) => {
+      s.options.fault = (res) => res.writeHead(503).end();
+    });
+    const served = await broker.getCredential("ledger");
+    expect(served).toMatchObject({ headers: { Authorization: "Bearer at-1" }, source: "memory" });
+    server.options.fault = undefined;
+    clock.t += 1_000;
+    expect((await broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-2");
+    expect(server.requests.at(-1)?.path).toBe("/auth/token"); // an exchange, not rt-1 again
+    expect(server.reuseDetected()).toBe(0);
   });
 });
