@@ -6,7 +6,8 @@ import type { Broker } from "../../lib/broker.ts";
 import { verifiedCaller } from "../../lib/auth/caller.ts";
 import { cors } from "../../lib/http/middleware/cors.ts";
 import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
-import type { HttpResponse } from "../../lib/http/responses.ts";
+import { type HttpResponse, LOCAL_REJECTION } from "../../lib/http/responses.ts";
+import { BrokerError } from "../../lib/errors.ts";
 import { handleApiRequest } from "../../lib/http/token-api.ts";
 import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
@@ -24,11 +25,17 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
 
   async function serve(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
-    const jwt = (
+    const authorizer = (
       event.requestContext as {
-        authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
+        authorizer?: {
+          jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null };
+          [LOCAL_REJECTION]?: unknown;
+        };
       }
-    ).authorizer?.jwt;
+    ).authorizer;
+    const rejection = authorizer?.[LOCAL_REJECTION];
+    if (rejection instanceof BrokerError) throw rejection;
+    const jwt = authorizer?.jwt;
     const anonymous = allowAnonymous ? ({ kind: "anonymous" } as const) : undefined;
     const caller = jwt?.claims ? verifiedCaller(jwt.claims, jwt.scopes) : anonymous;
     const response = await handleApiRequest(getBroker(), {

@@ -12,12 +12,26 @@ export type Caller =
     }
   | { kind: "anonymous" };
 
-/** API Gateway HTTP API renders array claims as "[a b c]"; JSON arrays arrive from the local authorizer. */
-function values(raw: unknown): string[] {
-  if (Array.isArray(raw)) return raw.map(String);
+/**
+ * Claims identity providers issue as lists. API Gateway renders every array claim as "[a b c]", and
+ * a string claim the user controls could be shaped the same way, so only these are split; every
+ * other claim is compared whole (a `sub` or `tenant` of "[globex]" is that string, not a list).
+ */
+export const LIST_CLAIMS: ReadonlySet<string> = new Set([
+  "cognito:groups",
+  "groups",
+  "roles",
+  "scp",
+  "amr",
+  "aud",
+]);
+
+/** A claim's values: list claims as lists (JSON arrays locally, "[a b]" from API Gateway). */
+function values(name: string, raw: unknown): string[] {
+  if (Array.isArray(raw)) return LIST_CLAIMS.has(name) ? raw.map(String) : [JSON.stringify(raw)];
   if (typeof raw === "string") {
     const trimmed = raw.trim();
-    if (trimmed.startsWith("[") && trimmed.endsWith("]"))
+    if (LIST_CLAIMS.has(name) && trimmed.startsWith("[") && trimmed.endsWith("]"))
       return trimmed
         .slice(1, -1)
         .split(/[\s,]+/)
@@ -34,7 +48,7 @@ export function verifiedCaller(
   gatewayScopes?: readonly string[] | null,
 ): Caller {
   const all: Record<string, string[]> = {};
-  for (const [name, raw] of Object.entries(claims)) all[name] = values(raw);
+  for (const [name, raw] of Object.entries(claims)) all[name] = values(name, raw);
   const scopes = new Set<string>(gatewayScopes ?? []);
   for (const scope of [...(all.scope ?? []), ...(all.scp ?? [])])
     for (const s of scope.split(" ")) if (s) scopes.add(s);

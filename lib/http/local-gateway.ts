@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { LocalJwtAuthorizer } from "../auth/local-jwt-authorizer.ts";
 import { PayloadTooLargeError, toBrokerError } from "../errors.ts";
-import { type HttpResponse, problem } from "./responses.ts";
+import { type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
 import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
 /** What API Gateway itself accepts; the handler applies its own, smaller limit. */
@@ -109,11 +109,17 @@ export function serveLocally(
       const protectedRoute =
         event.routeKey !== "$default" && !PUBLIC_ROUTES.includes(event.routeKey as RouteKey);
       if (options.authorizer && protectedRoute) {
-        const claims = await options.authorizer.verify(event.headers.authorization);
-        const scopes = typeof claims.scope === "string" ? claims.scope.split(" ") : null;
-        Object.assign(event.requestContext, {
-          authorizer: { jwt: { claims: gatewayClaims(claims), scopes } },
-        });
+        let authorizer: unknown;
+        try {
+          const claims = await options.authorizer.verify(event.headers.authorization);
+          const scopes = typeof claims.scope === "string" ? claims.scope.split(" ") : null;
+          authorizer = { jwt: { claims: gatewayClaims(claims), scopes } };
+        } catch (error) {
+          // Answered by the handler's middlewares like every other problem: CORS, Vary, requestId, a
+          // log line. Only an in-process object can carry it; an API Gateway event never does.
+          authorizer = { [LOCAL_REJECTION]: toBrokerError(error) };
+        }
+        Object.assign(event.requestContext, { authorizer });
       }
       result = await handler(event, lambdaContext(event.requestContext.requestId));
     } catch (error) {

@@ -53,10 +53,11 @@ export async function localAuthFromEnv(env: NodeJS.ProcessEnv = process.env): Pr
   }
   if (mode !== "dev")
     throw new ConfigError("BROKER_LOCAL_AUTH", [{ path: "", message: 'expected "dev", "jwks" or "none"' }]);
-  const { publicKey, privateKey } = await generateKeyPair("ES256");
-  const jwk = { ...(await exportJWK(publicKey)), kid: "local-dev", alg: "ES256" };
+  // RS256 like the identity providers API Gateway's JWT authorizer accepts (RSA only).
+  const { publicKey, privateKey } = await generateKeyPair("RS256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "local-dev", alg: "RS256" };
   const devToken = await new SignJWT({ scope: requiredScopes.join(" "), groups: ["developers"] })
-    .setProtectedHeader({ alg: "ES256", kid: "local-dev", typ: "at+jwt" })
+    .setProtectedHeader({ alg: "RS256", kid: "local-dev", typ: "at+jwt" })
     .setIssuer(DEV_ISSUER)
     .setAudience(DEV_AUDIENCE)
     .setSubject("local-developer")
@@ -72,7 +73,6 @@ export async function localAuthFromEnv(env: NodeJS.ProcessEnv = process.env): Pr
       issuer: DEV_ISSUER,
       audience: [DEV_AUDIENCE],
       requiredScopes,
-      algorithms: ["ES256"],
     }),
   };
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { decodeProtectedHeader } from "jose";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
@@ -244,6 +245,13 @@ describe("local caller authentication modes", () => {
       context,
     );
     expect(denied.statusCode).toBe(401);
+  });
+
+  it("dev: the issuer signs RS256 with a kid, as API Gateway requires, and its token verifies", async () => {
+    const auth = await localAuthFromEnv({});
+    if (auth.mode !== "dev") throw new Error("expected dev mode");
+    expect(decodeProtectedHeader(auth.devToken)).toMatchObject({ alg: "RS256", kid: "local-dev" });
+    expect(await auth.authorizer.verify(`Bearer ${auth.devToken}`)).toMatchObject({ sub: "local-developer" });
   });
 
   it("jwks: refuses to start without its settings, naming each one", async () => {
