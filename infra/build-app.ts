@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { App, type AppProps, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { loadConfigFile } from "../lib/config/broker-config.ts";
+import { assertDeployableUpstreams } from "./deployed-upstreams.ts";
 import { parseStages, selectStage } from "./stage-config.ts";
 import { TokenBrokerStack } from "./token-broker-stack.ts";
 
@@ -13,11 +14,17 @@ import { TokenBrokerStack } from "./token-broker-stack.ts";
  * Serverless packs run on every synth.
  */
 export function buildApp(props: AppProps = {}): { app: App; stack: TokenBrokerStack } {
-  const app = new App(props);
+  // cdk.json's feature flags also apply when the app is built outside the CLI (tests, scripts), so
+  // what is asserted is what `cdk synth` produces.
+  const { context: flags } = JSON.parse(readFileSync("cdk.json", "utf8")) as {
+    context: Record<string, unknown>;
+  };
+  const app = new App({ ...props, context: { ...flags, ...props.context } });
   const stagesFile = (app.node.tryGetContext("stages") as string | undefined) ?? "infra/stages.json";
   const stages = parseStages(JSON.parse(readFileSync(stagesFile, "utf8")), stagesFile);
   const [stageName, stage] = selectStage(stages, app.node.tryGetContext("stage") as string | undefined);
   const brokerConfigPath = resolve(stage.brokerConfig);
+  assertDeployableUpstreams(JSON.parse(readFileSync(brokerConfigPath, "utf8")), stage.brokerConfig);
   const stack = new TokenBrokerStack(app, `TokenBroker-${stageName}`, {
     stageName,
     stage,

@@ -109,12 +109,5 @@ export class BrokerFunction extends Construct {
         }),
       );
     }
-    for (const name of new Set(secretIds.filter((id) => !id.startsWith("arn:")))) {
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
-        reason:
-          "A secret named in the broker config: Secrets Manager appends a random 6-character suffix to secret ARNs, so the exact secret is granted by name plus '-??????'.",
-      });
-    }
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
@@ -50,7 +51,6 @@ function synth(stage: string, stages = "infra/stages.json", modify?: (stack: Sta
   };
 }
 
-const example = loadConfigFile("examples/broker.config.json");
 const stages = JSON.parse(readFileSync("infra/stages.json", "utf8"));
 
 describe.each(["dev", "prod"])("stage %s", (stageName) => {
@@ -59,6 +59,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
   let outdir: string;
   const stage = stages[stageName];
   const production = stageName === "prod";
+  const deployedConfig = loadConfigFile(stage.brokerConfig);
   beforeAll(() => {
     ({ template: t, violations, outdir } = synth(stageName));
   }, 120_000);
@@ -158,10 +159,20 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     const deployed = (
       fn as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } }
     ).Properties.Environment.Variables;
+    // The stage's secret for the seed-002 connection, holding the local demo values.
+    const localSecrets = JSON.parse(readFileSync("examples/local-secrets.json", "utf8"));
+    const secretsFile = join(mkdtempSync(join(tmpdir(), "stage-secrets-")), "secrets.json");
+    writeFileSync(
+      secretsFile,
+      JSON.stringify({
+        [deployedConfig.connections.get("signed")?.secret as string]:
+          localSecrets["broker/local/demo-signed"],
+      }),
+    );
     const env = {
       ...Object.fromEntries(Object.entries(deployed).filter(([, v]) => typeof v === "string")),
       LAMBDA_TASK_ROOT: assetDir,
-      BROKER_SECRETS: "file:examples/local-secrets.json",
+      BROKER_SECRETS: `file:${secretsFile}`,
       BROKER_CACHE: "memory",
     };
     const saved = { ...process.env };
@@ -172,6 +183,9 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       };
       const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
       event.headers.origin = stage.corsOrigins.at(-1);
+      event.pathParameters.name = "signed";
+      event.rawPath = event.requestContext.http.path = "/v1/connections/signed/token";
+      event.requestContext.authorizer.jwt.claims["cognito:groups"] = "[frontend]";
       const response = await handler(event, {
         awsRequestId: "r",
         functionName: "token",
@@ -206,12 +220,14 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       .filter((s) => s !== undefined)
       .map((s) => [s.Resource].flat());
     expect(getSecret).toHaveLength(2);
-    const allSecrets = [...example.connections.values()].map((c) => c.secret);
+    const allSecrets = [...deployedConfig.connections.values()].map((c) => c.secret);
     const [tokenGrant, prewarmGrant] = getSecret.sort((a, b) => b.length - a.length);
     expect(tokenGrant).toHaveLength(allSecrets.length);
     for (const secret of allSecrets) expect(secretGrants(tokenGrant)).toContain(`:secret:${secret}-??????`);
     expect(prewarmGrant).toHaveLength(1);
-    expect(secretGrants(prewarmGrant)).toContain(":secret:broker/local/demo-ledger-??????");
+    expect(secretGrants(prewarmGrant)).toContain(
+      `:secret:${deployedConfig.connections.get("ledger")?.secret}-??????`,
+    );
     expect(JSON.stringify(policies)).not.toMatch(/secretsmanager:\*|:secret:\*/);
   });
 
@@ -233,14 +249,45 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     });
   });
 
-  it("alarms on function errors and throttles, API 5xx and the broker's refresh failures", () => {
+  it("grants the token table's item operations and nothing more; its key only through DynamoDB", () => {
+    const statements = (
+      Object.values(t.findResources("AWS::IAM::Policy")) as {
+        Properties: { PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] } };
+      }[]
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = (prefix: string) =>
+      [...new Set(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith(prefix)))].sort();
+    expect(actions("dynamodb:")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(actions("kms:")).toEqual(["kms:Decrypt", "kms:DescribeKey"]);
+    for (const statement of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith("kms:")))) {
+      expect(JSON.stringify(statement.Condition)).toContain("kms:ViaService");
+    }
+  });
+
+  it("alarms on function errors, throttles and duration, API 5xx, the table, the broker's metrics and the DLQ", () => {
     const alarms = Object.values(t.findResources("AWS::CloudWatch::Alarm")) as {
       Properties: Record<string, unknown>;
     }[];
-    const names = alarms.map((a) => a.Properties.MetricName).sort();
+    const names = alarms.map((a) => a.Properties.MetricName ?? "(math)").sort();
     expect(names).toEqual(
-      ["5xx", "Errors", "Errors", "PrewarmFailed", "RefreshFailure", "Throttles", "Throttles"].sort(),
+      [
+        "5xx",
+        "Errors",
+        "Errors",
+        "PrewarmFailed",
+        "RefreshFailure",
+        "Throttles",
+        "Throttles",
+        "SharedCacheError",
+        "LeaseLost",
+        "Duration",
+        "ApproximateNumberOfMessagesVisible",
+        "(math)", // table throttles over the broker's operations
+        "(math)", // table system errors over the broker's operations
+      ].sort(),
     );
+    const duration = alarms.find((a) => a.Properties.MetricName === "Duration");
+    expect(duration?.Properties).toMatchObject({ ExtendedStatistic: "p99", Threshold: 12_000 });
     const refresh = alarms.find((a) => a.Properties.MetricName === "RefreshFailure");
     expect(refresh?.Properties).toMatchObject({
       Namespace: "TokenBroker",
@@ -302,6 +349,23 @@ describe("stage variations", () => {
     expect(() => buildApp({ context: { stage: "qa" } })).toThrow(
       new UnknownStageError('Unknown stage "qa"; known stages: dev, staging, prod'),
     );
+  });
+
+  it("a deployed stage refuses loopback, link-local and plain-http upstreams, naming each field", () => {
+    const error = (() => {
+      try {
+        buildApp({ context: { stage: "loopback", stages: "test/fixtures/stages.json" } });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.issues).toEqual([
+      { path: "connections.demo-ledger.baseUrl", message: expect.stringContaining("cannot call 127.0.0.1") },
+      { path: "connections.demo-oauth.tokenUrl", message: expect.stringContaining("cannot call 127.0.0.1") },
+    ]);
+    // The same file is fine locally, where loopback upstreams are how demos run.
+    expect(loadConfigFile("examples/broker.config.json").connections.size).toBeGreaterThan(0);
   });
 
   it("a bad stage config fails at synth with the path of every bad field", () => {
