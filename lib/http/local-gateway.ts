@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { LocalJwtAuthorizer } from "../auth/local-jwt-authorizer.ts";
-import { PayloadTooLargeError, toBrokerError } from "../errors.ts";
+import { BadRequestError, PayloadTooLargeError, toBrokerError } from "../errors.ts";
+import { logger } from "../observability/logger.ts";
 import { type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
 import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
@@ -14,7 +15,13 @@ export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context
 
 /** Builds the API Gateway HTTP API (payload v2) event that the deployed gateway would send. */
 export function toApiGatewayEvent(request: IncomingMessage, body: string): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? "/", "http://localhost");
+  let url: URL;
+  try {
+    url = new URL(request.url ?? "/", "http://localhost");
+  } catch {
+    // `--request-target '//['`: API Gateway answers such a target itself; it is the client's fault.
+    throw new BadRequestError("The request target is not a valid path.");
+  }
   const method = request.method ?? "GET";
   const { routeKey, pathParameters } = matchRoute(method, url.pathname);
   const headers: Record<string, string> = {};
@@ -123,7 +130,18 @@ export function serveLocally(
       }
       result = await handler(event, lambdaContext(event.requestContext.requestId));
     } catch (error) {
-      result = problem(toBrokerError(error));
+      // Before the handler (unparseable target, oversized body): answered and logged here.
+      const brokerError = toBrokerError(error);
+      const requestId = randomUUID();
+      if (brokerError.status >= 500)
+        logger.error("local gateway failed", { requestId, errorName: (error as Error)?.name });
+      else
+        logger.info("request rejected by the local gateway", {
+          requestId,
+          problemType: brokerError.type,
+          status: brokerError.status,
+        });
+      result = problem(brokerError, requestId);
     }
     response.writeHead(result.statusCode, result.headers).end(result.body);
   });

@@ -74,14 +74,16 @@ function requireCaller(request: ApiRequest): Caller {
 
 function parseBody(request: ApiRequest): void {
   const body = request.body ?? "";
-  if (body.trim() === "") return;
+  // Size and media type first: a blank body is "no body" only when it is also small and JSON.
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
   }
+  if (body === "") return;
   const contentType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
   if (contentType !== "application/json") {
     throw new UnsupportedMediaTypeError("Send the request body as application/json (or send no body).");
   }
+  if (body.trim() === "") return;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

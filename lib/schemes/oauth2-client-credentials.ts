@@ -27,7 +27,8 @@ import {
 
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-const clientAuth = z.discriminatedUnion("method", [
+/** The four RFC 6749 / RFC 7523 client authentication methods and their options. */
+export const clientAuth = z.discriminatedUnion("method", [
   z.strictObject({
     method: z.literal("client_secret_basic"),
     /**

@@ -3,7 +3,7 @@ import { request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, type CryptoKey } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTokenHandler } from "../../functions/token/handler.ts";
 import { Broker } from "../../lib/broker.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
@@ -284,6 +284,24 @@ describe("hostile input: connection names", () => {
   );
 });
 
+describe("hostile input: request targets", () => {
+  it("an unparseable target (//[) → 400 bad-request with a requestId, logged", async () => {
+    const info = vi.spyOn(logger, "info");
+    try {
+      const response = await send("POST", "//[");
+      expectProblem(response, 400, "bad-request");
+      const { requestId } = response.json();
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(info).toHaveBeenCalledWith(
+        "request rejected by the local gateway",
+        expect.objectContaining({ requestId, status: 400 }),
+      );
+    } finally {
+      info.mockRestore();
+    }
+  });
+});
+
 describe("hostile input: request bodies", () => {
   const json = { "content-type": "application/json" };
   it.each([
@@ -299,6 +317,14 @@ describe("hostile input: request bodies", () => {
       "unsupported-media-type",
     ],
     ["a body over 4 KiB", json, `{"a":"${"x".repeat(5000)}"}`, 413, "payload-too-large"],
+    [
+      "8 KiB of whitespace as text/plain",
+      { "content-type": "text/plain" },
+      " ".repeat(8192),
+      413,
+      "payload-too-large",
+    ],
+    ["whitespace as text/plain", { "content-type": "text/plain" }, "  \n ", 415, "unsupported-media-type"],
     ["a body over the gateway's 1 MiB", json, "x".repeat(1024 * 1024 + 10), 413, "payload-too-large"],
   ])("%s → %i %s", async (_, headers, body, status, slug) => {
     expectProblem(await post("ok-signed", { headers, body }), status, slug);
@@ -407,6 +433,9 @@ describe("hostile input: CORS", () => {
       "access-control-allow-origin": ORIGIN,
       "access-control-allow-headers": "authorization, content-type",
       vary: "Origin",
+      "cache-control": "no-store",
+      pragma: "no-cache",
+      "x-content-type-options": "nosniff",
     });
   });
 

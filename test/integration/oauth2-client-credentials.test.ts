@@ -10,12 +10,22 @@ const CLIENT_SECRET = "s3cr:et%+ with space-0123456789-abcdefghij";
 
 let oidc: OidcServer;
 let privateKeyPem: string;
+let ecPrivateKeyPem: string;
 
 beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   privateKeyPem = await exportPKCS8(privateKey);
   const jwk = { ...(await exportJWK(publicKey)), use: "sig", alg: "RS256" };
+  const ec = await generateKeyPair("ES256", { extractable: true });
+  ecPrivateKeyPem = await exportPKCS8(ec.privateKey);
+  // Two keys: the provider must pick the one the assertion's kid names.
+  const decoy = await generateKeyPair("ES256", { extractable: true });
+  const ecKeys = [
+    { ...(await exportJWK(decoy.publicKey)), use: "sig", alg: "ES256", kid: "old" },
+    { ...(await exportJWK(ec.publicKey)), use: "sig", alg: "ES256", kid: "tokenos-2026" },
+  ];
   oidc = await startOidcServer([
+    { client_id: "tokenos-es256", token_endpoint_auth_method: "private_key_jwt", jwks: { keys: ecKeys } },
     {
       client_id: `${CLIENT_ID}-basic`,
       client_secret: CLIENT_SECRET,
@@ -53,6 +63,38 @@ function connection(method: string, extra: Record<string, unknown> = {}) {
     },
   };
 }
+
+describe("tokenos preset (seed 001) client authentication options", () => {
+  it("private_key_jwt with ES256 and a kid", async () => {
+    const { broker } = testBroker(
+      {
+        tokenos: {
+          preset: "tokenos",
+          secret: "t",
+          tokenUrl: oidc.tokenUrl,
+          clientAuth: { method: "private_key_jwt", algorithm: "ES256", kid: "tokenos-2026" },
+        },
+      },
+      { t: { clientId: "tokenos-es256", privateKey: ecPrivateKeyPem } },
+    );
+    const credential = await broker.getCredential("tokenos");
+    expect(
+      await oidc.provider.ClientCredentials.find((credential.headers.Authorization as string).slice(7)),
+    ).toMatchObject({
+      clientId: "tokenos-es256",
+    });
+  });
+
+  it("client_secret_jwt by name", async () => {
+    const { broker } = testBroker(
+      {
+        tokenos: { preset: "tokenos", secret: "t", tokenUrl: oidc.tokenUrl, clientAuth: "client_secret_jwt" },
+      },
+      { t: { clientId: `${CLIENT_ID}-hsjwt`, clientSecret: CLIENT_SECRET } },
+    );
+    expect((await broker.getCredential("tokenos")).source).toBe("upstream");
+  });
+});
 
 describe("oauth2-client-credentials against oidc-provider", () => {
   it.each([

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { OriginNotAllowedError } from "../../errors.ts";
-import { type HttpResponse, problem } from "../responses.ts";
+import { BASE_HEADERS, type HttpResponse, problem } from "../responses.ts";
 
 export const CORS_ALLOW_METHODS = "GET, POST";
 export const CORS_ALLOW_HEADERS = "authorization, content-type";
@@ -31,6 +31,7 @@ export function cors(
           {
             statusCode: 204,
             headers: {
+              ...BASE_HEADERS,
               "access-control-allow-methods": CORS_ALLOW_METHODS,
               "access-control-allow-headers": CORS_ALLOW_HEADERS,
               "access-control-max-age": "3600",
