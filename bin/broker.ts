@@ -1,26 +1,34 @@
 /**
- * `npm run broker -- <command>`: operator commands, with the same environment as `npm start`.
- *   validate [config.json]   validate a connections file; print each connection or every bad field
- *   token <connection>       obtain a credential as the broker would and print its header *names*
- *                            and expiry (add --show to print the values: they are live credentials)
- *   prewarm                  one prewarm run (same as `npm run prewarm`)
- * Secrets are never printed.
+ * `npm run broker -- <command> [options]`: operator commands, with the same environment as
+ * `npm start`. Arguments are parsed with node:util parseArgs (unknown options are errors); every
+ * command takes --help. Secrets are never printed.
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
 process.env.BROKER_CONFIG_FILE ??= "examples/broker.config.json";
 process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
 process.env.POWERTOOLS_DEV ??= "true";
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
-const [command, ...args] = process.argv.slice(2);
+interface Command {
+  usage: string;
+  summary: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<void>;
+}
+
 const out = (value: unknown) =>
   process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+const help = { help: { type: "boolean", short: "h" } } as const;
 
-const { ConfigError, toBrokerError } = await import("../lib/errors.ts");
-try {
-  switch (command) {
-    case "validate": {
+const COMMANDS: Record<string, Command> = {
+  validate: {
+    usage: "validate [config.json]",
+    summary:
+      "Validate a connections file (default: $BROKER_CONFIG_FILE); print each connection, or every bad field with its path.",
+    options: help,
+    async run(_values, [file = process.env.BROKER_CONFIG_FILE as string]) {
       const { loadConfigFile } = await import("../lib/config/broker-config.ts");
-      const file = args[0] ?? (process.env.BROKER_CONFIG_FILE as string);
       const config = loadConfigFile(file);
       out(`${file}: ${config.connections.size} valid connection(s)`);
       for (const c of config.connections.values()) {
@@ -29,31 +37,68 @@ try {
           `  ${c.name}: ${c.scheme}${c.preset ? ` (preset ${c.preset})` : ""}, secret ${c.secret}, ${access}`,
         );
       }
-      break;
-    }
-    case "token": {
-      const name = args.find((a) => !a.startsWith("--"));
-      if (!name) throw new Error("usage: token <connection> [--show]");
+    },
+  },
+  token: {
+    usage: "token <connection> [--show]",
+    summary:
+      "Obtain a credential as the broker would; print its header names and expiry. --show prints the values (live credentials).",
+    options: { ...help, show: { type: "boolean" } },
+    async run(values, [name]) {
+      if (!name) throw new UsageError("token needs a connection name");
       const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
       const credential = await brokerFromEnv().getCredential(name);
       out({
         connection: name,
         source: credential.source,
         expiresAt: new Date(credential.expiresAt).toISOString(),
-        headers: args.includes("--show") ? credential.headers : Object.keys(credential.headers),
+        headers: values.show ? credential.headers : Object.keys(credential.headers),
       });
-      break;
-    }
-    case "prewarm": {
+    },
+  },
+  prewarm: {
+    usage: "prewarm",
+    summary: "One prewarm run (same as `npm run prewarm`); prints the per-connection summary.",
+    options: help,
+    async run() {
       await import("./prewarm.ts");
-      break;
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+function usage(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(30)} ${c.summary}`);
+  return ["usage: npm run broker -- <command> [options]   (every command takes --help)", ...lines].join("\n");
+}
+
+const { ConfigError, toBrokerError } = await import("../lib/errors.ts");
+const [commandName, ...rest] = process.argv.slice(2);
+if (commandName === undefined || commandName === "--help" || commandName === "-h" || commandName === "help") {
+  out(usage());
+  process.exitCode = commandName === undefined ? 2 : 0;
+} else if (!(commandName in COMMANDS)) {
+  out(`unknown command "${commandName}"\n${usage()}`);
+  process.exitCode = 2;
+} else {
+  const command = COMMANDS[commandName] as Command;
+  try {
+    let parsed: { values: Record<string, unknown>; positionals: string[] };
+    try {
+      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
     }
-    default:
-      out("usage: npm run broker -- validate [config.json] | token <connection> [--show] | prewarm");
+    if (parsed.values.help) out(`usage: npm run broker -- ${command.usage}\n\n${command.summary}`);
+    else await command.run(parsed.values, parsed.positionals);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out(`${error.message}\nusage: npm run broker -- ${command.usage}`);
       process.exitCode = 2;
+    } else {
+      out(error instanceof ConfigError ? error.message : toBrokerError(error).toProblem());
+      process.exitCode = 1;
+    }
   }
-} catch (error) {
-  if (error instanceof ConfigError) out(error.message);
-  else out(toBrokerError(error).toProblem());
-  process.exitCode = 1;
 }

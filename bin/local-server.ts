@@ -25,6 +25,21 @@ const { logger } = await import("../lib/observability/logger.ts");
 
 const port = Number(process.env.PORT ?? 8787);
 const broker = brokerFromEnv(); // fail now, with the bad field's path, rather than on the first request
+const cacheSetting = process.env.BROKER_CACHE ?? "memory";
+if (cacheSetting.startsWith("dynamodb:")) {
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { assertTokenTableExists } = await import("../lib/local/dynamodb-local.ts");
+  const client = new DynamoDBClient({ maxAttempts: 1 });
+  try {
+    await assertTokenTableExists(
+      client,
+      cacheSetting.slice(9),
+      process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "AWS",
+    );
+  } finally {
+    client.destroy();
+  }
+}
 const server = await serveLocally(
   handler as never,
   port,

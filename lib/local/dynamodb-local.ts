@@ -3,7 +3,13 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
+import { ConfigError } from "../errors.ts";
 
 /** The official DynamoDB Local jar, shipped inside the amplify-dynamodb-simulator npm package. */
 export function dynamoDbLocalDirectory(): string {
@@ -91,4 +97,28 @@ export async function startDynamoDbLocal(port?: number): Promise<DynamoDbLocal> 
         child.kill("SIGKILL");
       }),
   };
+}
+
+/**
+ * A missing token table is a configuration error, not an outage: in a local run, say so at start
+ * (the broker would otherwise degrade every request to its own upstream calls, with a warning each).
+ */
+export async function assertTokenTableExists(
+  client: DynamoDBClient,
+  table: string,
+  endpoint: string,
+): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+  } catch (error) {
+    const missing = error instanceof ResourceNotFoundException;
+    throw new ConfigError("BROKER_CACHE", [
+      {
+        path: "",
+        message: missing
+          ? `table "${table}" does not exist at ${endpoint}; \`npm run dynamodb:local\` creates it (DynamoDB Local started without -sharedDb keeps tables per access key and region)`
+          : `cannot reach the token table "${table}" at ${endpoint} (${(error as Error).name})`,
+      },
+    ]);
+  }
 }

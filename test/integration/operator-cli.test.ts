@@ -50,3 +50,29 @@ describe("operator CLI (npm run broker)", () => {
     });
   });
 });
+
+describe("operator CLI arguments", () => {
+  it.each(["validate", "token", "prewarm"])("%s --help prints its usage and exits 0", (command) => {
+    const { status, out } = cli(command, "--help");
+    expect(status).toBe(0);
+    expect(out).toContain(`usage: npm run broker -- ${command}`);
+  });
+
+  it("--help lists every command", () => {
+    const { status, out } = cli("--help");
+    expect(status).toBe(0);
+    for (const command of ["validate", "token", "prewarm"]) expect(out).toContain(command);
+  });
+
+  it("an unknown option or command is a usage error (exit 2), not ignored", () => {
+    expect(cli("token", "demo-signed", "--shwo")).toMatchObject({
+      status: 2,
+      out: expect.stringContaining("--shwo"),
+    });
+    expect(cli("frobnicate").status).toBe(2);
+    expect(cli("token")).toMatchObject({
+      status: 2,
+      out: expect.stringContaining("needs a connection name"),
+    });
+  });
+});

@@ -114,4 +114,15 @@ describe("shared cache across processes", () => {
     expect(burst.map((r) => r.status)).toEqual(Array(30).fill(200));
     for (const r of burst) expect(r.body.headers).toEqual(issued.body.headers);
   });
+
+  it("a missing table stops `npm start` at once, naming the table: a configuration error, not an outage", async () => {
+    await expect(
+      startBrokerProcess({
+        connections: {},
+        secrets: {},
+        dynamoDbEndpoint: inject("dynamoDbEndpoint"),
+        table: "no-such-table",
+      }),
+    ).rejects.toThrow(/table "no-such-table" does not exist at http:\/\/127\.0\.0\.1:\d+/);
+  });
 });
