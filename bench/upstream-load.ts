@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../lib/broker.ts";
 import { DynamoDbTokenCache } from "../lib/cache/dynamodb-token-cache.ts";
 import { ensureTokenTable } from "../lib/cache/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../lib/cache/memory-token-cache.ts";
+import { localDataKeys, TokenSealer } from "../lib/cache/token-sealer.ts";
 import { parseConfig } from "../lib/config/broker-config.ts";
 import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
@@ -33,8 +35,9 @@ export async function upstreamLoad(
   await ensureTokenTable(client, table);
   const clock = { t: Date.now() };
   const config = parseConfig({ connections: connections(server.url) });
+  const sealer = new TokenSealer(localDataKeys(randomBytes(32))); // one stage key for all instances
   const brokers = Array.from({ length: options.instances }, (_, i) => {
-    const shared = new DynamoDbTokenCache(new DynamoDbTokenStore(client, table), {
+    const shared = new DynamoDbTokenCache(new DynamoDbTokenStore(client, table, sealer), {
       owner: `bench-${i}`,
       now: () => clock.t,
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
@@ -7,6 +8,7 @@ import { DynamoDbTokenCache } from "../lib/cache/dynamodb-token-cache.ts";
 import { ensureTokenTable } from "../lib/cache/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../lib/cache/memory-token-cache.ts";
+import { localDataKeys, TokenSealer } from "../lib/cache/token-sealer.ts";
 import { parseConfig } from "../lib/config/broker-config.ts";
 import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
@@ -81,7 +83,8 @@ export async function warmPath(
 
   const table = `bench-${Date.now()}`;
   await ensureTokenTable(client, table);
-  const store = new DynamoDbTokenStore(client, table);
+  // Encryption on, as deployed: after the first unwrap the data key is cached, as with KMS.
+  const store = new DynamoDbTokenStore(client, table, new TokenSealer(localDataKeys(randomBytes(32))));
   // maxEntries 0: the in-process level keeps nothing, so every request is served from DynamoDB.
   const sharedBroker = new Broker({
     config,

@@ -23,6 +23,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from "../lib/cache/dynamodb-token-store.ts";
+import { KMS_CONTEXT_PURPOSE } from "../lib/cache/kms-data-keys.ts";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRIC } from "../lib/observability/metrics.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
@@ -86,6 +87,8 @@ export class TokenBrokerStack extends Stack {
 
     const commonEnvironment = {
       BROKER_CACHE: `dynamodb:${this.table.tableName}`,
+      // The broker seals token fields under data keys from the table's key (envelope encryption).
+      BROKER_CACHE_KEY: `kms:${tableKey.keyArn}`,
       POWERTOOLS_SERVICE_NAME: service,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: "INFO",
@@ -348,6 +351,19 @@ export class TokenBrokerStack extends Stack {
         actions: ["kms:Decrypt", "kms:DescribeKey"],
         resources: [this.tableKey.keyArn],
         conditions: { StringEquals: { "kms:ViaService": `dynamodb.${this.region}.amazonaws.com` } },
+      }),
+    );
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // Envelope encryption of token fields: data keys bound to this purpose and table only.
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [this.tableKey.keyArn],
+        conditions: {
+          StringEquals: {
+            "kms:EncryptionContext:purpose": KMS_CONTEXT_PURPOSE,
+            "kms:EncryptionContext:table": this.table.tableName,
+          },
+        },
       }),
     );
     fn.grantSecrets(

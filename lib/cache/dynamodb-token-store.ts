@@ -6,7 +6,9 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { logger } from "../observability/logger.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
+import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-sealer.ts";
 
 /**
  * Table layout (one item per connection cache key):
@@ -14,8 +16,9 @@ import type { TokenSet } from "../schemes/scheme.ts";
  * | attribute | type | meaning |
  * |---|---|---|
  * | pk | S | partition key: the cache key (connection name + config fingerprint) |
- * | accessToken, expiresAt | S, N | the token and its expiry (epoch ms) |
- * | refreshToken, refreshExpiresAt | S, N | optional refresh token and its expiry |
+ * | accessToken, expiresAt | S, N | the token, sealed (AES-256-GCM), and its expiry (epoch ms) |
+ * | refreshToken, refreshExpiresAt | S, N | optional refresh token, sealed, and its expiry |
+ * | dataKey | S | the wrapped data key both token fields are sealed under (base64) |
  * | obtainedAt, secretVersion | N, S | when, and from which secret version, it was obtained |
  * | version | N | incremented on every token write (conditional writes compare it) |
  * | leaseOwner, leaseExpiresAt | S, N | the instance refreshing right now, until when (epoch ms) |
@@ -42,15 +45,23 @@ const N = (value: number): AttributeValue => ({ N: String(value) });
 const num = (item: Record<string, AttributeValue>, name: string) =>
   item[name]?.N === undefined ? undefined : Number(item[name].N);
 const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
+/** Binds a sealed value to its item and field: it opens nowhere else. */
+const aad = (key: string, field: string) => `${key}\u0000${field}`;
 
-/** Raw item operations; the lease and refresh rules live in DynamoDbTokenCache. */
+/**
+ * Raw item operations; the lease and refresh rules live in DynamoDbTokenCache. The token fields are
+ * sealed (TokenSealer) so that reading the table (GetItem, Scan, a console, an export, a restored
+ * backup) yields no live credential.
+ */
 export class DynamoDbTokenStore {
   readonly #client: DynamoDBClient;
+  readonly #sealer: TokenSealer;
   readonly tableName: string;
 
-  constructor(client: DynamoDBClient, tableName: string) {
+  constructor(client: DynamoDBClient, tableName: string, sealer: TokenSealer) {
     this.#client = client;
     this.tableName = tableName;
+    this.#sealer = sealer;
   }
 
   async read(key: string): Promise<StoredTokens | undefined> {
@@ -59,18 +70,17 @@ export class DynamoDbTokenStore {
     );
     if (!item) return undefined;
     const stored: StoredTokens = { version: num(item, "version") ?? 0 };
-    const accessToken = str(item, "accessToken");
     const expiresAt = num(item, "expiresAt");
-    if (accessToken && expiresAt !== undefined) {
+    const fields = expiresAt === undefined ? undefined : await this.#openFields(key, item);
+    if (fields && expiresAt !== undefined) {
       const tokens: TokenSet = {
-        accessToken,
+        accessToken: fields.accessToken,
         expiresAt,
         obtainedAt: num(item, "obtainedAt") ?? 0,
         secretVersion: str(item, "secretVersion") ?? "",
       };
-      const refreshToken = str(item, "refreshToken");
       const refreshExpiresAt = num(item, "refreshExpiresAt");
-      if (refreshToken) tokens.refreshToken = refreshToken;
+      if (fields.refreshToken) tokens.refreshToken = fields.refreshToken;
       if (refreshExpiresAt !== undefined) tokens.refreshExpiresAt = refreshExpiresAt;
       stored.tokens = tokens;
     }
@@ -81,6 +91,59 @@ export class DynamoDbTokenStore {
     if (leaseExpiresAt !== undefined) stored.leaseExpiresAt = leaseExpiresAt;
     if (cooldownUntil !== undefined) stored.cooldownUntil = cooldownUntil;
     return stored;
+  }
+
+  /** The item's token fields in clear; undefined when they do not open (treated as no token). */
+  async #openFields(
+    key: string,
+    item: Record<string, AttributeValue>,
+  ): Promise<{ accessToken: string; refreshToken?: string } | undefined> {
+    const accessToken = str(item, "accessToken");
+    const refreshToken = str(item, "refreshToken");
+    if (!accessToken) return undefined;
+    const dataKey = str(item, "dataKey");
+    if (dataKey === undefined) {
+      // Written before encryption: served this once, and sealed in place.
+      if (accessToken.startsWith(SEALED_PREFIX)) return undefined;
+      await this.#sealInPlace(key, accessToken, refreshToken, num(item, "version") ?? 0);
+      return { accessToken, ...(refreshToken ? { refreshToken } : {}) };
+    }
+    try {
+      const { open } = await this.#sealer.opener(dataKey);
+      return {
+        accessToken: open(accessToken, aad(key, "accessToken")),
+        ...(refreshToken ? { refreshToken: open(refreshToken, aad(key, "refreshToken")) } : {}),
+      };
+    } catch (error) {
+      if (!(error instanceof SealedValueError)) throw error; // KMS trouble: the cache degrades
+      logger.warn("a token cache item does not open (tampered, copied or foreign key); ignoring its tokens", {
+        cacheKey: key,
+      });
+      return undefined;
+    }
+  }
+
+  async #sealInPlace(key: string, accessToken: string, refreshToken: string | undefined, version: number) {
+    const { wrapped, seal } = await this.#sealer.sealer();
+    const values: Record<string, AttributeValue> = {
+      ":a": S(seal(accessToken, aad(key, "accessToken"))),
+      ":k": S(wrapped),
+      ":v": N(version),
+    };
+    if (refreshToken) values[":r"] = S(seal(refreshToken, aad(key, "refreshToken")));
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key) },
+          UpdateExpression: `SET accessToken = :a, dataKey = :k${refreshToken ? ", refreshToken = :r" : ""}`,
+          ConditionExpression: "attribute_not_exists(dataKey) AND version = :v",
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // someone wrote meanwhile
+    }
   }
 
   /**
@@ -126,9 +189,11 @@ export class DynamoDbTokenStore {
    * nobody wrote since we read `expectedVersion` (RFC 9700: never let two refreshes both win).
    */
   async save(key: string, tokens: TokenSet, owner: string, expectedVersion: number): Promise<boolean> {
+    const { wrapped, seal } = await this.#sealer.sealer();
     const item: Record<string, AttributeValue> = {
       pk: S(key),
-      accessToken: S(tokens.accessToken),
+      accessToken: S(seal(tokens.accessToken, aad(key, "accessToken"))),
+      dataKey: S(wrapped),
       expiresAt: N(tokens.expiresAt),
       obtainedAt: N(tokens.obtainedAt),
       secretVersion: S(tokens.secretVersion),
@@ -137,7 +202,7 @@ export class DynamoDbTokenStore {
         Math.ceil(Math.max(tokens.expiresAt, tokens.refreshExpiresAt ?? 0) / 1000) + TTL_GRACE_SECONDS,
       ),
     };
-    if (tokens.refreshToken) item.refreshToken = S(tokens.refreshToken);
+    if (tokens.refreshToken) item.refreshToken = S(seal(tokens.refreshToken, aad(key, "refreshToken")));
     if (tokens.refreshExpiresAt !== undefined) item.refreshExpiresAt = N(tokens.refreshExpiresAt);
     try {
       await this.#client.send(

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../broker.ts";
 import { DynamoDbTokenCache } from "../cache/dynamodb-token-cache.ts";
 import { DynamoDbTokenStore } from "../cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../cache/memory-token-cache.ts";
+import { localDataKeys, TokenSealer } from "../cache/token-sealer.ts";
 import type { TokenCache } from "../cache/token-cache.ts";
 import { type BrokerConfig, loadConfigFile, parseConfig } from "../config/broker-config.ts";
 import { ConfigError } from "../errors.ts";
@@ -60,7 +62,12 @@ export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): TokenCache {
   const setting = env.BROKER_CACHE ?? "memory";
   if (setting === "memory") return new MemoryTokenCache();
   if (setting.startsWith("dynamodb:") && setting.length > 9) {
-    const store = new DynamoDbTokenStore(new DynamoDBClient({ maxAttempts: 2 }), setting.slice(9));
+    const table = setting.slice(9);
+    const store = new DynamoDbTokenStore(
+      new DynamoDBClient({ maxAttempts: 2 }),
+      table,
+      sealerFromEnv(table, env),
+    );
     const leaseSeconds = Number(env.BROKER_LEASE_SECONDS ?? 25);
     if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 900) {
       throw new ConfigError("BROKER_LEASE_SECONDS", [{ path: "", message: "must be whole seconds, 1-900" }]);
@@ -71,6 +78,41 @@ export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): TokenCache {
   }
   throw new ConfigError("BROKER_CACHE", [{ path: "", message: 'expected "memory" or "dynamodb:<table>"' }]);
 }
+
+/**
+ * BROKER_CACHE_KEY: what seals the token fields of the shared table.
+ * - "kms:<key id or ARN>": data keys from AWS KMS (the stack sets the table's key); required in Lambda.
+ * - "local:<base64 of 32 bytes>": a local key (DynamoDB Local runs that want their own).
+ * - absent, outside Lambda: a fixed development key, so local processes sharing a table agree.
+ */
+export function sealerFromEnv(table: string, env: NodeJS.ProcessEnv = process.env): TokenSealer {
+  const setting = env.BROKER_CACHE_KEY;
+  if (setting?.startsWith("kms:") && setting.length > 4) {
+    const keyId = setting.slice(4);
+    // Imported on first use: a mint-only or memory-cached process never loads the KMS client.
+    const kms = import("../cache/kms-data-keys.ts").then((m) => m.kmsDataKeys(keyId, table));
+    return new TokenSealer({
+      generate: async () => (await kms).generate(),
+      unwrap: async (wrapped) => (await kms).unwrap(wrapped),
+    });
+  }
+  if (env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigError("BROKER_CACHE_KEY", [{ path: "", message: 'required in Lambda: "kms:<key ARN>"' }]);
+  }
+  if (setting === undefined) return new TokenSealer(localDataKeys(DEVELOPMENT_CACHE_KEY));
+  const key = setting.startsWith("local:") ? Buffer.from(setting.slice(6), "base64") : Buffer.alloc(0);
+  if (key.length !== 32) {
+    throw new ConfigError("BROKER_CACHE_KEY", [
+      { path: "", message: 'expected "kms:<key id>" or "local:<base64 of 32 bytes>"' },
+    ]);
+  }
+  return new TokenSealer(localDataKeys(key));
+}
+
+/** Local runs only (refused in Lambda): public, so it protects nothing but the code path. */
+const DEVELOPMENT_CACHE_KEY = createHash("sha256")
+  .update("token-broker local development cache key")
+  .digest();
 
 let shared: Broker | undefined;
 

@@ -6,10 +6,14 @@ import { DynamoDbTokenCache, type DynamoDbTokenCacheOptions } from "../../lib/ca
 import { ensureTokenTable } from "../../lib/cache/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.ts";
+import { localDataKeys, TokenSealer } from "../../lib/cache/token-sealer.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
 import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { MemorySecrets } from "./secrets.ts";
+
+/** One local key for every simulated instance, as one KMS key serves a stage. */
+export const testSealer = new TokenSealer(localDataKeys(new Uint8Array(32).fill(7)));
 
 export async function newTable(client: DynamoDBClient): Promise<string> {
   const name = `tokens-${randomUUID()}`;
@@ -35,7 +39,7 @@ export function instance(
   secrets: Record<string, Record<string, string>>,
   options: { now: () => number; cache?: DynamoDbTokenCacheOptions },
 ): Instance {
-  const store = new DynamoDbTokenStore(client, table);
+  const store = new DynamoDbTokenStore(client, table, testSealer);
   const shared = new DynamoDbTokenCache(store, { owner: id, now: options.now, ...options.cache });
   const secretSource = new MemorySecrets(secrets);
   const broker = new Broker({

@@ -140,6 +140,9 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
             BROKER_SECRETS: "aws",
             BROKER_CONFIG_FILE: "broker.config.json",
             BROKER_CACHE: expect.anything(),
+            BROKER_CACHE_KEY: {
+              "Fn::Join": ["", ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TableKey/), "Arn"] }]],
+            },
             POWERTOOLS_SERVICE_NAME: `token-broker-${stageName}`,
           }),
         },
@@ -258,9 +261,15 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     const actions = (prefix: string) =>
       [...new Set(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith(prefix)))].sort();
     expect(actions("dynamodb:")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
-    expect(actions("kms:")).toEqual(["kms:Decrypt", "kms:DescribeKey"]);
+    expect(actions("kms:")).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
+    // Every KMS statement is conditioned: via DynamoDB (the table's own encryption), or on the
+    // encryption context of the broker's data keys (its envelope encryption of token fields).
     for (const statement of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith("kms:")))) {
-      expect(JSON.stringify(statement.Condition)).toContain("kms:ViaService");
+      const condition = JSON.stringify(statement.Condition);
+      expect(
+        condition.includes("kms:ViaService") ||
+          condition.includes('"kms:EncryptionContext:purpose":"token-broker-cache"'),
+      ).toBe(true);
     }
   });
 

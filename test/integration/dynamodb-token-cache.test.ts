@@ -1,3 +1,4 @@
+import { type AttributeValue, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { TokenRefreshPendingError, UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
 import { localDynamoDbClient, startDynamoDbLocal } from "../../lib/local/dynamodb-local.ts";
@@ -269,6 +270,98 @@ describe("DynamoDB token cache: abandoned leases", () => {
       refreshes: 0,
       exchanges: 2,
     });
+  });
+});
+
+describe("DynamoDB token cache: tokens sealed by the broker", () => {
+  const ledgerConnection = (url: string) => ({
+    ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
+  });
+  const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
+  const rawItem = async (table: string, key: string) =>
+    (
+      await db.client.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: key } }, ConsistentRead: true }),
+      )
+    ).Item as Record<string, AttributeValue>;
+
+  it("a reader of the table sees no live token: both fields sealed, the data key wrapped", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(db.client);
+    const a = instance("a", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+      now: Date.now,
+    });
+    expect((await a.broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-1");
+    const item = await rawItem(table, a.broker.cacheKeyOf("ledger") as string);
+    const dump = JSON.stringify(item);
+    expect(dump).not.toContain("at-1");
+    expect(dump).not.toContain("rt-1");
+    expect(item.accessToken?.S).toMatch(/^v1\./);
+    expect(item.refreshToken?.S).toMatch(/^v1\./);
+    expect(item.dataKey?.S).toBeTruthy();
+    // Another instance (same stage key) opens it.
+    const b = instance("b", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+      now: Date.now,
+    });
+    expect(await b.broker.getCredential("ledger")).toMatchObject({
+      headers: { Authorization: "Bearer at-1" },
+      source: "shared",
+    });
+  });
+
+  it("an item copied under another connection's key is not served there", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(db.client);
+    const connections = {
+      ...ledgerConnection(upstream.url),
+      other: { preset: "ledger-enterprise", secret: "ledger", baseUrl: upstream.url, workspace: "ws2" },
+    };
+    const a = instance("a", db.client, table, connections, ledgerSecrets, { now: Date.now });
+    await a.broker.getCredential("ledger");
+    const item = await rawItem(table, a.broker.cacheKeyOf("ledger") as string);
+    const otherKey = a.broker.cacheKeyOf("other") as string;
+    await db.client.send(new PutItemCommand({ TableName: table, Item: { ...item, pk: { S: otherKey } } }));
+    const b = instance("b", db.client, table, connections, ledgerSecrets, { now: Date.now });
+    upstream.options.fault = (res) => res.writeHead(503).end();
+    // The copy does not open under "other": nothing usable, so the (failing) upstream is asked.
+    await expect(b.broker.getCredential("other")).rejects.toMatchObject({ status: 503 });
+    expect((await b.broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-1");
+  });
+
+  it("an item written in plaintext before encryption is served once and sealed in place", async () => {
+    const upstream = await ledgerServer();
+    const table = await newTable(db.client);
+    const a = instance("a", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
+      now: Date.now,
+    });
+    const key = a.broker.cacheKeyOf("ledger") as string;
+    const now = Date.now();
+    await db.client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: key },
+          accessToken: { S: "legacy-access" },
+          refreshToken: { S: "legacy-refresh" },
+          expiresAt: { N: String(now + 300_000) },
+          refreshExpiresAt: { N: String(now + 1_800_000) },
+          obtainedAt: { N: String(now) },
+          secretVersion: { S: "v1" },
+          version: { N: "3" },
+        },
+      }),
+    );
+    expect(await a.broker.getCredential("ledger")).toMatchObject({
+      headers: { Authorization: "Bearer legacy-access" },
+      source: "shared",
+    });
+    const item = await rawItem(table, key);
+    expect(JSON.stringify(item)).not.toContain("legacy-");
+    expect(item.version?.N).toBe("3");
+    expect(await a.store.read(key)).toMatchObject({
+      tokens: { accessToken: "legacy-access", refreshToken: "legacy-refresh" },
+    });
+    expect(upstream.exchanges()).toBe(0);
   });
 });
 
