@@ -45,6 +45,7 @@ p50 against the raw DynamoDB \`GetItem\` of the same item.
 ${row("broker, in-process cache hit", w.memoryHit, w.rawGetItem)}
 ${row("broker, DynamoDB Local hit", w.dynamoDbHit, w.rawGetItem)}
 ${row("baseline: raw GetItem (consistent read)", w.rawGetItem)}
+${row("broker DynamoDB hit, of which: opening the sealed token fields (AES-256-GCM, cached data key)", w.unseal, w.rawGetItem)}
 ${row(`baseline: naive handler (secret read + upstream call per request, concurrency ${w.naive.concurrency})`, w.naive, w.rawGetItem)}
 
 Naive p50 / broker in-process hit p50: **${ratio(w.naive.p50, w.memoryHit.p50)}x**; naive p50 / broker

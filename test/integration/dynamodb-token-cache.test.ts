@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { type AttributeValue, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { TokenRefreshPendingError, UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
@@ -440,6 +441,11 @@ describe("DynamoDB unavailable", () => {
   it("DynamoDB stopped mid-test: requests still succeed via the upstream", async () => {
     const upstream = await tokenServer({ expiresIn: 300 });
     const ddb = await startDynamoDbLocal();
+    // Telemetry off and one shared database; nothing written into the work tree.
+    expect(ddb.process.spawnargs).toEqual(
+      expect.arrayContaining(["-disableTelemetry", "-sharedDb", "-inMemory"]),
+    );
+    expect(existsSync("dynamodb-local-metadata.json")).toBe(false);
     const ownClient = localDynamoDbClient(ddb.endpoint);
     db.closers.push(async () => {
       ownClient.destroy();
