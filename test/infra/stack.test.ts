@@ -53,6 +53,16 @@ function synth(stage: string, stages = "infra/stages.json", modify?: (stack: Sta
 
 const stages = JSON.parse(readFileSync("infra/stages.json", "utf8"));
 
+/** The ConfigError building a stage throws (undefined if it builds). */
+function synthError(stage: string, stagesFile: string): ConfigError | undefined {
+  try {
+    buildApp({ context: { stage, stages: stagesFile } });
+  } catch (error) {
+    return error as ConfigError;
+  }
+  return undefined;
+}
+
 describe.each(["dev", "prod"])("stage %s", (stageName) => {
   let t: Template;
   let violations: Synthesized["violations"];
@@ -361,13 +371,7 @@ describe("stage variations", () => {
   });
 
   it("a deployed stage refuses loopback, link-local and plain-http upstreams, naming each field", () => {
-    const error = (() => {
-      try {
-        buildApp({ context: { stage: "loopback", stages: "test/fixtures/stages.json" } });
-      } catch (e) {
-        return e as ConfigError;
-      }
-    })();
+    const error = synthError("loopback", "test/fixtures/stages.json");
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.issues).toEqual([
       { path: "connections.demo-ledger.baseUrl", message: expect.stringContaining("cannot call 127.0.0.1") },
@@ -378,13 +382,7 @@ describe("stage variations", () => {
   });
 
   it("a bad stage config fails at synth with the path of every bad field", () => {
-    const error = (() => {
-      try {
-        buildApp({ context: { stage: "bad", stages: "test/fixtures/bad-stages.json" } });
-      } catch (e) {
-        return e as ConfigError;
-      }
-    })();
+    const error = synthError("bad", "test/fixtures/bad-stages.json");
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.issues.map((i) => i.path).sort()).toEqual([
       "bad.auth.audience",

@@ -33,6 +33,11 @@ const ccConnection = (tokenUrl: string) => ({
 });
 const ccSecrets = { cc: { clientId: "client", clientSecret: "client-secret-value" } };
 
+const ledgerConnection = (url: string) => ({
+  ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
+});
+const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
+
 describe("DynamoDB token cache: one upstream call per token lifetime", () => {
   it("5 instances x 40 concurrent requests: exactly one token call, then exactly one more after expiry", async () => {
     const upstream = await tokenServer({ delayMs: 50, expiresIn: 300 });
@@ -173,11 +178,6 @@ describe("DynamoDB token cache: leases", () => {
 });
 
 describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
-  const ledgerConnection = (url: string) => ({
-    ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
-  });
-  const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
-
   it("racing refreshes across 4 instances never reuse a refresh token: the chain survives", async () => {
     const upstream = await ledgerServer();
     const table = await newTable(db.client);
@@ -236,11 +236,6 @@ describe("DynamoDB token cache: refresh tokens (RFC 9700)", () => {
 });
 
 describe("DynamoDB token cache: abandoned leases", () => {
-  const ledgerConnection = (url: string) => ({
-    ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
-  });
-  const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
-
   it("a failed exchange after taking over a dead lease still drops the suspect refresh token", async () => {
     const upstream = await ledgerServer();
     const table = await newTable(db.client);
@@ -275,10 +270,6 @@ describe("DynamoDB token cache: abandoned leases", () => {
 });
 
 describe("DynamoDB token cache: tokens sealed by the broker", () => {
-  const ledgerConnection = (url: string) => ({
-    ledger: { preset: "ledger-enterprise", secret: "ledger", baseUrl: url, workspace: "ws" },
-  });
-  const ledgerSecrets = { ledger: { apiKeyId: "key-id", apiKeySecret: "key-secret" } };
   const rawItem = async (table: string, key: string) =>
     (
       await db.client.send(
