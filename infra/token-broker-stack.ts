@@ -26,6 +26,7 @@ import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from "../lib/cache/dynamodb-
 import { KMS_CONTEXT_PURPOSE } from "../lib/cache/kms-data-keys.ts";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRIC } from "../lib/observability/metrics.ts";
+import { CORS_ALLOW_HEADERS } from "../lib/http/middleware/cors.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
 import type { StageConfig } from "./stage-config.ts";
@@ -39,6 +40,16 @@ export interface TokenBrokerStackProps extends StackProps {
 }
 
 export const METRICS_NAMESPACE = "TokenBroker";
+
+const PROXY_CORS_METHODS = [
+  CorsHttpMethod.GET,
+  CorsHttpMethod.HEAD,
+  CorsHttpMethod.POST,
+  CorsHttpMethod.PUT,
+  CorsHttpMethod.PATCH,
+  CorsHttpMethod.DELETE,
+  CorsHttpMethod.OPTIONS,
+];
 
 /** Covers an upstream timeout (5 s) with retries while staying under API Gateway's 30 s. */
 const TOKEN_TIMEOUT = Duration.seconds(15);
@@ -58,6 +69,7 @@ export class TokenBrokerStack extends Stack {
     const service = `token-broker-${stageName}`;
     const connections = [...brokerConfig.connections.values()];
     const prewarmed = connections.filter((c) => "prewarm" in c && c.prewarm);
+    const proxied = connections.filter((c) => c.delivery !== "headers");
 
     // --- Token table: TTL is garbage collection; the broker checks expiry on every read.
     const tableKey = (this.tableKey = new kms.Key(this, "TableKey", {
@@ -123,8 +135,17 @@ export class TokenBrokerStack extends Stack {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: stage.corsOrigins,
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-        allowHeaders: ["authorization", "content-type"],
+        // The proxy route takes every method its rules may allow, and the forwarded headers.
+        allowMethods:
+          proxied.length > 0
+            ? [...PROXY_CORS_METHODS]
+            : [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
+        allowHeaders: [
+          ...new Set([
+            ...CORS_ALLOW_HEADERS,
+            ...proxied.flatMap((c) => c.proxy?.requestHeaders.map((h) => h.toLowerCase()) ?? []).sort(),
+          ]),
+        ],
         maxAge: Duration.hours(1),
       },
     });

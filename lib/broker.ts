@@ -30,6 +30,8 @@ export interface IssuedCredential {
   /** Epoch milliseconds. */
   expiresAt: number;
   source: "minted" | CachedTokens["source"];
+  /** The upstream access token behind an exchanged credential (never serialized; proxy retries name it). */
+  accessToken?: string;
 }
 
 export interface ConnectionSummary {
@@ -37,11 +39,17 @@ export interface ConnectionSummary {
   scheme: string;
   preset?: string;
   description?: string;
+  delivery: ConnectionConfig["delivery"];
 }
 
 export interface GetCredentialOptions {
   /** Treat tokens with less than this left (or refresh tokens) as stale: prewarm's look-ahead. */
   minRemainingMs?: number;
+  /**
+   * The upstream refused this access token: never serve it again. Only a cache still holding it
+   * refreshes, so many callers reporting the same token cause one refresh, not many.
+   */
+  rejectedToken?: string;
 }
 
 interface Connection {
@@ -72,7 +80,9 @@ export class Broker {
       const scheme = (definition.create as (c: ConnectionConfig) => CredentialScheme)(config);
       const http =
         options.http ?? new HttpClient({ ...("http" in config ? config.http : {}) }, { now: this.#now });
-      const cacheKey = `${name}#${createHash("sha256").update(JSON.stringify(config)).digest("base64url").slice(0, 16)}`;
+      // Delivery and proxy settings do not change what the upstream issues: not part of the key.
+      const { delivery: _d, proxy: _p, ...issuing } = config;
+      const cacheKey = `${name}#${createHash("sha256").update(JSON.stringify(issuing)).digest("base64url").slice(0, 16)}`;
       this.#connections.set(name, { config, scheme, http, cacheKey });
     }
   }
@@ -83,7 +93,13 @@ export class Broker {
       scheme: config.scheme,
       ...(config.preset ? { preset: config.preset } : {}),
       ...(config.description ? { description: config.description } : {}),
+      delivery: config.delivery,
     }));
+  }
+
+  /** A connection's validated config (delivery and proxy settings included), if it exists. */
+  connection(name: string): ConnectionConfig | undefined {
+    return this.#connections.get(name)?.config;
   }
 
   /** The broker's clock (epoch ms), so answers and tests agree on "now". */
@@ -144,9 +160,11 @@ export class Broker {
     let secret = initialSecret;
     const skewMs = ("skewSeconds" in config ? config.skewSeconds : 0) * 1000;
     const marginMs = Math.max(skewMs, MIN_REMAINING_MS, options.minRemainingMs ?? 0);
+    const { rejectedToken } = options;
     const sameSecret = (t: TokenSet) => t.secretVersion === secret.versionId;
+    const servable = (t: TokenSet) => sameSecret(t) && t.accessToken !== rejectedToken;
     const fresh = (t: TokenSet) =>
-      sameSecret(t) &&
+      servable(t) &&
       t.expiresAt - marginMs > this.#now() &&
       // Prewarm keeps refresh-token chains alive: refresh before the refresh token runs out too.
       (options.minRemainingMs === undefined ||
@@ -154,7 +172,7 @@ export class Broker {
         t.refreshExpiresAt - options.minRemainingMs > this.#now());
     const { tokens, source } = await this.#cache.get(connection.cacheKey, {
       isFresh: fresh,
-      isUsable: (t) => sameSecret(t) && t.expiresAt - MIN_REMAINING_MS > this.#now(),
+      isUsable: (t) => servable(t) && t.expiresAt - MIN_REMAINING_MS > this.#now(),
       refresh: async (current) => {
         if (current && !sameSecret(current)) {
           // Another instance obtained this token with a secret version we have not seen: if ours
@@ -189,6 +207,7 @@ export class Broker {
       headers: scheme.headers(tokens, secret),
       expiresAt: tokens.expiresAt,
       source,
+      accessToken: tokens.accessToken,
     };
   }
 

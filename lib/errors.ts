@@ -121,6 +121,44 @@ export class ConnectionAccessDeniedError extends BrokerError {
   }
 }
 
+/** POST .../token on a connection whose credential is delivered only through the proxy. */
+export class ProxyOnlyError extends BrokerError {
+  override name = "ProxyOnlyError";
+  readonly status = 403;
+  readonly slug = "connection-proxy-only";
+  readonly title = "This connection's credential is used through the proxy only";
+  constructor() {
+    super("This connection does not hand out its credential; call the upstream through its proxy route.");
+  }
+}
+
+/** The proxy route on a connection that has no proxy (delivery "headers"). */
+export class ProxyNotEnabledError extends BrokerError {
+  override name = "ProxyNotEnabledError";
+  readonly status = 403;
+  readonly slug = "proxy-not-enabled";
+  readonly title = "This connection has no proxy";
+  constructor() {
+    super("This connection is not configured for proxy delivery.");
+  }
+}
+
+/** A proxied method and path that no `proxy.allow` rule of the connection admits. */
+export class ProxyRequestNotAllowedError extends BrokerError {
+  override name = "ProxyRequestNotAllowedError";
+  readonly status = 403;
+  readonly slug = "proxy-request-not-allowed";
+  readonly title = "Method or path not allowed by the connection's proxy rules";
+}
+
+/** A proxy path or query that cannot be forwarded safely (traversal, encoded separators, controls). */
+export class ProxyPathInvalidError extends BrokerError {
+  override name = "ProxyPathInvalidError";
+  readonly status = 400;
+  readonly slug = "proxy-path-invalid";
+  readonly title = "Proxy path refused";
+}
+
 export class MethodNotAllowedError extends BrokerError {
   override name = "MethodNotAllowedError";
   readonly status = 405;
@@ -207,6 +245,13 @@ export class UpstreamInvalidResponseError extends UpstreamError {
   override name = "UpstreamInvalidResponseError";
   override readonly slug = "upstream-invalid-response";
   override readonly title = "Upstream sent an invalid response";
+}
+
+/** The upstream's answer to a proxied request is larger than the connection's proxy allows. */
+export class ProxyResponseTooLargeError extends UpstreamError {
+  override name = "ProxyResponseTooLargeError";
+  override readonly slug = "proxy-response-too-large";
+  override readonly title = "Upstream response too large to proxy";
 }
 
 export class UpstreamUnavailableError extends BrokerError {

@@ -20,7 +20,7 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
   return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .use(cors(corsOriginsFromEnv(env)))
+    .use(cors(corsOriginsFromEnv(env), { proxy: () => proxyCors(getBroker()) }))
     .use(problemResponses())
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
 
@@ -45,13 +45,31 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
       path: event.requestContext.http.path,
       headers: event.headers ?? {},
       ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
-      ...(event.body !== undefined
-        ? { body: event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body }
-        : {}),
+      rawPath: event.rawPath,
+      rawQuery: event.rawQueryString ?? "",
+      ...(event.body !== undefined ? bodies(event.body, event.isBase64Encoded) : {}),
     });
     logger.info("request served", { routeKey: event.routeKey, status: response.statusCode });
     return response;
   }
+}
+
+/** What browsers may send to the proxy route: the union of the proxied connections' forwarded headers. */
+function proxyCors(broker: Broker): { headers: string[] } | undefined {
+  const proxied = broker
+    .listConnections()
+    .map((c) => broker.connection(c.name)?.proxy)
+    .filter((p) => p !== undefined);
+  if (proxied.length === 0) return undefined;
+  return {
+    headers: [...new Set(proxied.flatMap((p) => p.requestHeaders.map((h) => h.toLowerCase())))].sort(),
+  };
+}
+
+/** API Gateway base64-encodes bodies it does not take for text; the proxy needs the bytes. */
+function bodies(body: string, base64: boolean): { body: string; rawBody: Buffer } {
+  const rawBody = Buffer.from(body, base64 ? "base64" : "utf8");
+  return { body: base64 ? rawBody.toString("utf8") : body, rawBody };
 }
 
 export const handler = createTokenHandler(brokerFromEnv);

@@ -3,12 +3,26 @@ import * as z from "zod/mini";
 import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
 import { PRESETS } from "../presets/registry.ts";
+import {
+  type Delivery,
+  delivery as deliverySchema,
+  type ProxySettings,
+  proxySettings,
+} from "../proxy/proxy-config.ts";
 import { SCHEMES } from "../schemes/registry.ts";
 
 type SchemeConfig = z.output<(typeof SCHEMES)[number]["schema"]>;
 
-/** A validated connection: its generic scheme config, plus the preset it came from, if any. */
-export type ConnectionConfig = SchemeConfig & { name: string; preset?: string };
+/**
+ * A validated connection: its generic scheme config, the preset it came from (if any), and how its
+ * credential reaches callers (`delivery`, resolved) with its proxy settings.
+ */
+export type ConnectionConfig = SchemeConfig & {
+  name: string;
+  preset?: string;
+  delivery: Delivery;
+  proxy?: ProxySettings;
+};
 
 export interface BrokerConfig {
   readonly connections: ReadonlyMap<string, ConnectionConfig>;
@@ -49,12 +63,61 @@ function formatPath(path: (string | number)[]): string {
 const schemeByName = new Map<string, (typeof SCHEMES)[number]>(SCHEMES.map((s) => [s.name, s]));
 const presetByName = new Map<string, (typeof PRESETS)[number]>(PRESETS.map((p) => [p.name, p]));
 
+/** Schemes whose credential is long-lived: never handed to callers unless the config says so. */
+const LONG_LIVED_SCHEMES = new Set(["static"]);
+
+/**
+ * How the credential reaches callers. Explicit `delivery` wins; otherwise the safest the config
+ * allows: through the proxy when one is configured, else as headers, except that a long-lived
+ * credential is never handed out by default (the operator must say "headers").
+ */
+function parseDelivery(
+  at: (string | number)[],
+  raw: Record<string, unknown>,
+  scheme: string,
+  issues: Issue[],
+): { delivery: Delivery; proxy?: ProxySettings } | undefined {
+  let proxy: ProxySettings | undefined;
+  if (raw.proxy !== undefined) {
+    const parsed = proxySettings.safeParse(raw.proxy);
+    if (!parsed.success) {
+      issues.push(...issuesOf(parsed.error, [...at, "proxy"]));
+      return undefined;
+    }
+    proxy = parsed.data;
+  }
+  let explicit: Delivery | undefined;
+  if (raw.delivery !== undefined) {
+    const parsed = deliverySchema.safeParse(raw.delivery);
+    if (!parsed.success) {
+      issues.push(...issuesOf(parsed.error, [...at, "delivery"]));
+      return undefined;
+    }
+    explicit = parsed.data;
+  }
+  const resolved = explicit ?? (proxy ? "proxy" : LONG_LIVED_SCHEMES.has(scheme) ? undefined : "headers");
+  if (!resolved) {
+    issues.push({
+      path: formatPath([...at, "delivery"]),
+      message: `a ${scheme} credential is long-lived, so it is delivered through the proxy by default: configure "proxy", or set "delivery": "headers" explicitly`,
+    });
+    return undefined;
+  }
+  if (resolved !== "headers" && !proxy) {
+    issues.push({ path: formatPath([...at, "proxy"]), message: `required with delivery "${resolved}"` });
+    return undefined;
+  }
+  return { delivery: resolved, ...(proxy ? { proxy } : {}) };
+}
+
 function parseConnection(
   name: string,
-  raw: Record<string, unknown>,
+  connection: Record<string, unknown>,
   issues: Issue[],
 ): ConnectionConfig | undefined {
   const at = ["connections", name];
+  // Delivery and proxy are the broker's, not the scheme's: validated apart, for every scheme.
+  const { delivery: _delivery, proxy: _proxy, ...raw } = connection;
   let input: Record<string, unknown> = raw;
   let presetName: string | undefined;
   if ("preset" in raw) {
@@ -91,7 +154,14 @@ function parseConnection(
     issues.push(...issuesOf(parsed.error, at, presetName ? `(from preset ${presetName}) ` : ""));
     return undefined;
   }
-  return { ...(parsed.data as SchemeConfig), name, ...(presetName ? { preset: presetName } : {}) };
+  const delivered = parseDelivery(at, connection, scheme.name, issues);
+  if (!delivered) return undefined;
+  return {
+    ...(parsed.data as SchemeConfig),
+    name,
+    ...(presetName ? { preset: presetName } : {}),
+    ...delivered,
+  };
 }
 
 /** Validates a config object. Throws ConfigError listing every bad field with its path. */

@@ -8,13 +8,16 @@ import { logger } from "../observability/logger.ts";
 import { type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
 import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
-/** What API Gateway itself accepts; the handler applies its own, smaller limit. */
-const MAX_GATEWAY_BODY_BYTES = 1024 * 1024;
+/** Lambda's synchronous payload limit (API Gateway takes 10 MB, Lambda 6); the handler applies its own. */
+const MAX_GATEWAY_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Bodies API Gateway passes as text; anything else arrives base64-encoded (isBase64Encoded). */
+const TEXT_BODY = /^(text\/|application\/(json|[\w.+-]+\+json|x-www-form-urlencoded|xml|javascript)\b)/i;
 
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
 
 /** Builds the API Gateway HTTP API (payload v2) event that the deployed gateway would send. */
-export function toApiGatewayEvent(request: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(request: IncomingMessage, rawBody: Buffer): APIGatewayProxyEventV2 {
   let url: URL;
   try {
     url = new URL(request.url ?? "/", "http://localhost");
@@ -54,9 +57,14 @@ export function toApiGatewayEvent(request: IncomingMessage, body: string): APIGa
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    ...(body.length > 0 ? { body } : {}),
-    isBase64Encoded: false,
+    ...body(rawBody, headers["content-type"]),
   };
+}
+
+function body(raw: Buffer, contentType: string | undefined): { body?: string; isBase64Encoded: boolean } {
+  if (raw.length === 0) return { isBase64Encoded: false };
+  if (TEXT_BODY.test(contentType ?? "")) return { body: raw.toString("utf8"), isBase64Encoded: false };
+  return { body: raw.toString("base64"), isBase64Encoded: true };
 }
 
 function lambdaContext(requestId: string): Context {
@@ -77,7 +85,7 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -85,7 +93,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
     if (size > MAX_GATEWAY_BODY_BYTES) throw new PayloadTooLargeError("Request body too large.");
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 export interface LocalGatewayOptions {
@@ -143,7 +151,9 @@ export function serveLocally(
         });
       result = problem(brokerError, requestId);
     }
-    response.writeHead(result.statusCode, result.headers).end(result.body);
+    response
+      .writeHead(result.statusCode, result.headers)
+      .end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
   });
   // Loopback only: the local server is for development and may run without caller authentication.
   return new Promise((resolve, reject) => {

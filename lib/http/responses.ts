@@ -11,6 +11,8 @@ export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  /** The body is base64 (proxied bodies: binary-safe through API Gateway and Lambda). */
+  isBase64Encoded?: boolean;
 }
 
 /** Every broker response may carry a credential or reveal one's absence: never cache, never sniff. */

@@ -6,6 +6,8 @@ export const ROUTES = {
   health: "GET /health",
   listConnections: "GET /v1/connections",
   token: "POST /v1/connections/{name}/token",
+  /** Proxy mode: any method; `{path+}` is the rest of the path (API Gateway's greedy parameter). */
+  proxy: "ANY /v1/connections/{name}/proxy/{path+}",
 } as const;
 
 export type RouteKey = (typeof ROUTES)[keyof typeof ROUTES];
@@ -16,16 +18,18 @@ export const PUBLIC_ROUTES: readonly RouteKey[] = [ROUTES.health];
 const COMPILED = Object.values(ROUTES).map((routeKey) => {
   const [method, template] = routeKey.split(" ") as [string, string];
   const names: string[] = [];
-  const source = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+  const source = template.replace(/\{(\w+)(\+?)\}/g, (_, name: string, greedy: string) => {
     names.push(name);
-    return "([^/]+)";
+    return greedy ? "(.+)" : "([^/]+)";
   });
   return { routeKey, method, pattern: new RegExp(`^${source}$`), names };
 });
 
 /** Methods some route accepts on this path (for 405 Allow). */
 export function allowedMethods(path: string): string[] {
-  return COMPILED.filter((route) => route.pattern.test(path)).map((route) => route.method);
+  return COMPILED.filter((route) => route.pattern.test(path) && route.method !== "ANY").map(
+    (route) => route.method,
+  );
 }
 
 export interface RouteMatch {
@@ -34,12 +38,13 @@ export interface RouteMatch {
 }
 
 /**
- * Matches like API Gateway HTTP APIs: exact method, `{param}` matches one path segment (no `/`),
- * and the captured value is percent-decoded. Anything else is `$default`.
+ * Matches like API Gateway HTTP APIs: exact method (or ANY), `{param}` matches one path segment
+ * (no `/`), `{param+}` the rest of the path, and the captured value is percent-decoded. Anything
+ * else is `$default`. OPTIONS never reaches ANY routes: preflights are answered by CORS.
  */
 export function matchRoute(method: string, path: string): RouteMatch {
   for (const { routeKey, method: routeMethod, pattern, names } of COMPILED) {
-    if (routeMethod !== method) continue;
+    if (routeMethod === "ANY" ? method === "OPTIONS" : routeMethod !== method) continue;
     const match = pattern.exec(path);
     if (!match) continue;
     if (names.length === 0) return { routeKey };

@@ -11,8 +11,10 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  ProxyOnlyError,
   UnsupportedMediaTypeError,
 } from "../errors.ts";
+import { proxyRequest } from "../proxy/proxy-request.ts";
 import { type HttpResponse, json } from "./responses.ts";
 import { allowedMethods, ROUTES, type RouteKey } from "./routes.ts";
 
@@ -26,6 +28,11 @@ export interface ApiRequest {
   pathParameters?: Record<string, string | undefined>;
   headers: Record<string, string | undefined>;
   body?: string;
+  /** The path as sent (percent-encoding intact) and the raw query string: the proxy route's input. */
+  rawPath?: string;
+  rawQuery?: string;
+  /** The body as bytes (binary-safe), for the proxy route. */
+  rawBody?: Buffer;
 }
 
 export const MAX_BODY_BYTES = 4 * 1024;
@@ -45,6 +52,8 @@ export async function handleApiRequest(broker: Broker, request: ApiRequest): Pro
     }
     case ROUTES.token:
       return token(broker, request);
+    case ROUTES.proxy:
+      return proxy(broker, request);
     default:
       return notRouted(request);
   }
@@ -55,6 +64,7 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
   if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
+  if (broker.connection(name)?.delivery === "proxy") throw new ProxyOnlyError();
   parseBody(request);
   const credential = await broker.getCredential(name);
   const now = broker.now();
@@ -63,6 +73,23 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
     headers: credential.headers,
     expiresAt: new Date(credential.expiresAt).toISOString(),
     expiresIn: Math.max(0, Math.floor((credential.expiresAt - now) / 1000)),
+  });
+}
+
+/** Same caller and access checks as the token route, then the proxy (lib/proxy). */
+async function proxy(broker: Broker, request: ApiRequest): Promise<HttpResponse> {
+  const name = request.pathParameters?.name ?? "";
+  const caller = requireCaller(request);
+  if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
+  if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
+  const rawPath = /^\/v1\/connections\/[^/]+\/proxy\/(.*)$/s.exec(request.rawPath ?? request.path)?.[1] ?? "";
+  return proxyRequest(broker, {
+    connection: name,
+    method: request.method,
+    rawPath,
+    rawQuery: request.rawQuery ?? "",
+    headers: request.headers,
+    body: request.rawBody ?? Buffer.from(request.body ?? "", "utf8"),
   });
 }
 

@@ -32,10 +32,22 @@ export const METRIC = {
   prewarmRefreshed: "PrewarmRefreshed",
   prewarmFailed: "PrewarmFailed",
   latency: "CredentialLatency",
+  /** A request forwarded by the proxy (whatever the upstream answered). */
+  proxyRequest: "ProxyRequest",
+  proxyUpstream2xx: "ProxyUpstream2xx",
+  proxyUpstream3xx: "ProxyUpstream3xx",
+  proxyUpstream4xx: "ProxyUpstream4xx",
+  proxyUpstream5xx: "ProxyUpstream5xx",
+  /** Credential plus upstream call(s), as the proxy saw them. */
+  proxyLatency: "ProxyLatency",
 } as const;
 
 export function countMetric(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+export function proxyLatencyMetric(ms: number): void {
+  metrics.addMetric(METRIC.proxyLatency, MetricUnit.Milliseconds, ms);
 }
 
 export function latencyMetric(ms: number): void {

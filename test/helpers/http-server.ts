@@ -3,12 +3,24 @@ import type { AddressInfo } from "node:net";
 
 export interface TestServer {
   url: string;
-  requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[];
+  requests: {
+    method: string;
+    path: string;
+    headers: IncomingMessage["headers"];
+    body: string;
+    rawBody: Buffer;
+  }[];
   close(): Promise<void>;
 }
 
 export type TestHandler = (
-  request: { method: string; path: string; headers: IncomingMessage["headers"]; body: string },
+  request: {
+    method: string;
+    path: string;
+    headers: IncomingMessage["headers"];
+    body: string;
+    rawBody: Buffer;
+  },
   response: ServerResponse,
 ) => void | Promise<void>;
 
@@ -23,6 +35,7 @@ export async function startServer(handler: TestHandler, port = 0): Promise<TestS
       path: req.url ?? "",
       headers: req.headers,
       body: Buffer.concat(chunks).toString("utf8"),
+      rawBody: Buffer.concat(chunks),
     };
     requests.push(request);
     try {

@@ -20,6 +20,11 @@ export interface LedgerServerOptions {
 }
 
 export interface LedgerServer extends TestServer {
+  /** Calls to the resource endpoints (GET /v1/accounts...), and how many were refused with 401. */
+  resourceCalls: () => number;
+  resourceRejections: () => number;
+  /** Revokes every access token issued so far (as a vendor would on a key rotation). */
+  revokeAccessTokens(): void;
   exchanges: () => number;
   refreshes: () => number;
   /** Refresh tokens presented twice: with family revocation each one kills the chain. */
@@ -39,12 +44,20 @@ export async function startLedgerServer(options: LedgerServerOptions = {}, port 
   let refreshes = 0;
   let reuse = 0;
   const live = new Map<string, { family: number; used: boolean }>();
+  // Access tokens and when they expire (server clock), for the resource endpoints.
+  const accessTokens = new Map<string, { family: number; expiresAt: number }>();
+  let resourceCalls = 0;
+  let resourceRejections = 0;
   const revokedFamilies = new Set<number>();
   let family = 0;
 
   const issue = (res: ServerResponse, fam: number, withRefresh = true) => {
     counter++;
     const refreshToken = `rt-${counter}`;
+    accessTokens.set(`at-${counter}`, {
+      family: fam,
+      expiresAt: Date.now() + (options.accessLifetimeSeconds ?? 300) * 1000,
+    });
     if (withRefresh) live.set(refreshToken, { family: fam, used: false });
     sendJson(res, 200, {
       accessToken: `at-${counter}`,
@@ -80,6 +93,23 @@ export async function startLedgerServer(options: LedgerServerOptions = {}, port 
       entry.used = true;
       return issue(res, entry.family, !options.omitRefreshTokenOnRefresh);
     }
+    if (req.path === "/v1/accounts" || req.path.startsWith("/v1/accounts/")) {
+      // Seed 004 resources: only a current, unrevoked access token of a live family is accepted.
+      resourceCalls++;
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      const entry = accessTokens.get(token);
+      if (!entry || entry.expiresAt <= Date.now() || revokedFamilies.has(entry.family)) {
+        resourceRejections++;
+        return sendJson(
+          res,
+          401,
+          { error: "invalid_token" },
+          { "www-authenticate": 'Bearer error="invalid_token"' },
+        );
+      }
+      const id = req.path.split("/")[3];
+      return sendJson(res, 200, id ? { id, workspace } : { accounts: [{ id: "acc-1" }, { id: "acc-2" }] });
+    }
     sendJson(res, 404, { error: "not_found" });
   }, port);
   return {
@@ -88,6 +118,9 @@ export async function startLedgerServer(options: LedgerServerOptions = {}, port 
     exchanges: () => exchanges,
     refreshes: () => refreshes,
     reuseDetected: () => reuse,
+    resourceCalls: () => resourceCalls,
+    resourceRejections: () => resourceRejections,
+    revokeAccessTokens: () => accessTokens.clear(),
     revokeAll: () => {
       for (let f = 0; f <= family; f++) revokedFamilies.add(f);
     },

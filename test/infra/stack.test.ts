@@ -102,7 +102,18 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       Name: `token-broker-${stageName}`,
       CorsConfiguration: Match.objectLike({
         AllowOrigins: stage.corsOrigins,
-        AllowHeaders: ["authorization", "content-type"],
+        // The broker's own, plus what the stage's proxied connections forward.
+        AllowHeaders: [
+          "authorization",
+          "content-type",
+          "accept",
+          "accept-language",
+          "idempotency-key",
+          "if-match",
+          "if-modified-since",
+          "if-none-match",
+        ],
+        AllowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       }),
     });
     t.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
@@ -373,10 +384,14 @@ describe("stage variations", () => {
   it("a deployed stage refuses loopback, link-local and plain-http upstreams, naming each field", () => {
     const error = synthError("loopback", "test/fixtures/stages.json");
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error?.issues).toEqual([
-      { path: "connections.demo-ledger.baseUrl", message: expect.stringContaining("cannot call 127.0.0.1") },
-      { path: "connections.demo-oauth.tokenUrl", message: expect.stringContaining("cannot call 127.0.0.1") },
+    expect(error?.issues.map((i) => i.path)).toEqual([
+      "connections.demo-signed.proxy.baseUrl",
+      "connections.demo-static.proxy.baseUrl",
+      "connections.demo-ledger.baseUrl",
+      "connections.demo-ledger.proxy.baseUrl",
+      "connections.demo-oauth.tokenUrl",
     ]);
+    for (const issue of error?.issues ?? []) expect(issue.message).toContain("cannot call 127.0.0.1");
     // The same file is fine locally, where loopback upstreams are how demos run.
     expect(loadConfigFile("examples/broker.config.json").connections.size).toBeGreaterThan(0);
   });

@@ -29,7 +29,7 @@ async function fixture() {
     far: cc(longLived.url),
     broken: cc(broken.url),
     untouched: cc(shortLived.url, false),
-    minted: { preset: "jet-admin", secret: "static" },
+    minted: { preset: "jet-admin", secret: "static", delivery: "headers" },
   };
   const secrets = { cc: { clientId: "client", clientSecret: "client-secret-value" }, static: { token: "t" } };
   const table = await newTable(db.client);

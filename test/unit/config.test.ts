@@ -147,7 +147,7 @@ describe("config loading", () => {
         },
         sig: { preset: "x-signature", secret: "s" },
         org: { preset: "x-signature-organization", secret: "s" },
-        jet: { preset: "jet-admin", secret: "s" },
+        jet: { preset: "jet-admin", secret: "s", delivery: "headers" },
         ledger: {
           preset: "ledger-enterprise",
           secret: "s",
@@ -180,6 +180,79 @@ describe("config loading", () => {
     expect(config.connections.get("jet")).toMatchObject({
       scheme: "static",
       headers: { Authorization: "Bearer {{secret.token}}" },
+    });
+  });
+
+  describe("delivery and proxy", () => {
+    const proxy = {
+      baseUrl: "https://api.example.com/base",
+      allow: [{ methods: ["GET"], paths: ["/v1/*"] }],
+    };
+    const delivered = (connection: Record<string, unknown>) =>
+      parseConfig({ connections: { c: { secret: "s", ...connection } } }).connections.get("c");
+
+    it("defaults: headers without a proxy, proxy with one; a static credential needs one or an explicit headers", () => {
+      expect(delivered({ preset: "brief" })?.delivery).toBe("headers");
+      expect(delivered({ preset: "brief", proxy })?.delivery).toBe("proxy");
+      expect(delivered({ preset: "jet-admin", proxy })?.delivery).toBe("proxy");
+      expect(delivered({ preset: "jet-admin", delivery: "headers" })?.delivery).toBe("headers");
+      expect(issues({ connections: { c: { preset: "jet-admin", secret: "s" } } })).toEqual([
+        { path: "connections.c.delivery", message: expect.stringContaining("long-lived") },
+      ]);
+      expect(issues({ connections: { c: { preset: "brief", secret: "s", delivery: "both" } } })).toEqual([
+        { path: "connections.c.proxy", message: 'required with delivery "both"' },
+      ]);
+    });
+
+    it("proxy settings are validated with their paths; defaults filled in", () => {
+      expect(delivered({ preset: "brief", proxy })?.proxy).toMatchObject({
+        requestHeaders: expect.arrayContaining(["accept", "content-type"]),
+        responseHeaders: expect.arrayContaining(["content-type", "etag"]),
+        maxRequestBytes: 1024 * 1024,
+        maxResponseBytes: 4 * 1024 * 1024,
+        timeoutMs: 8_000,
+      });
+      const bad = issues({
+        connections: {
+          c: {
+            preset: "brief",
+            secret: "s",
+            delivery: "sideways",
+            proxy: {
+              baseUrl: "http://api.example.com",
+              allow: [{ methods: ["TRACE"], paths: ["v1", "/a/../b"] }],
+              requestHeaders: ["Authorization"],
+              responseHeaders: ["set-cookie"],
+              maxResponseBytes: 10 * 1024 * 1024,
+            },
+          },
+        },
+      });
+      expect(bad.map((i) => i.path).sort()).toEqual(
+        [
+          "connections.c.proxy.allow[0].methods[0]",
+          "connections.c.proxy.allow[0].paths[0]",
+          "connections.c.proxy.allow[0].paths[1]",
+          "connections.c.proxy.baseUrl",
+          "connections.c.proxy.maxResponseBytes",
+          "connections.c.proxy.requestHeaders",
+          "connections.c.proxy.responseHeaders",
+        ].sort(),
+      );
+      expect(
+        issues({ connections: { c: { preset: "brief", secret: "s", delivery: "sideways" } } })[0]?.path,
+      ).toBe("connections.c.delivery");
+      expect(
+        issues({
+          connections: {
+            c: {
+              preset: "brief",
+              secret: "s",
+              proxy: { ...proxy, baseUrl: "https://u:p@api.example.com?x=1" },
+            },
+          },
+        })[0]?.path,
+      ).toBe("connections.c.proxy.baseUrl");
     });
   });
 });

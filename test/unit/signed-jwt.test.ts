@@ -208,7 +208,7 @@ describe("signed-jwt: generic options", () => {
 describe("static", () => {
   it("seed 003 Jet Admin: Authorization: Bearer <token> from the secret", async () => {
     const { broker } = testBroker(
-      { jet: { preset: "jet-admin", secret: "jet" } },
+      { jet: { preset: "jet-admin", secret: "jet", delivery: "headers" } },
       { jet: { token: "jet-token-1" } },
       { now },
     );
@@ -225,6 +225,7 @@ describe("static", () => {
       {
         k: {
           scheme: "static",
+          delivery: "headers",
           secret: "k",
           headers: { "x-api-key": "{{secret.key}}", "x-tenant": "t-{{secret.tenant}}" },
           lifetimeSeconds: 30,

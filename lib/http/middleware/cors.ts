@@ -4,7 +4,17 @@ import { OriginNotAllowedError } from "../../errors.ts";
 import { BASE_HEADERS, type HttpResponse, problem } from "../responses.ts";
 
 export const CORS_ALLOW_METHODS = "GET, POST";
-export const CORS_ALLOW_HEADERS = "authorization, content-type";
+/** With a proxied connection: every method a proxy rule may allow. */
+export const CORS_PROXY_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
+export const CORS_ALLOW_HEADERS = ["authorization", "content-type"];
+
+export interface CorsOptions {
+  /**
+   * Extra request headers browsers may send (the proxies' forwarded headers), and whether any
+   * connection is proxied; read on the first preflight (the broker config loads lazily).
+   */
+  proxy?: () => { headers: readonly string[] } | undefined;
+}
 
 /**
  * Exact-origin CORS, enforced by the handler itself so a broker never serves a credential to a
@@ -14,30 +24,36 @@ export const CORS_ALLOW_HEADERS = "authorization, content-type";
  */
 export function cors(
   allowedOrigins: readonly string[],
+  options: CorsOptions = {},
 ): MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, Context> {
   const allowed = new Set(allowedOrigins);
+  let preflightHeaders: Record<string, string> | undefined;
+  const preflight = () => {
+    if (!preflightHeaders) {
+      const proxy = options.proxy?.();
+      preflightHeaders = {
+        "access-control-allow-methods": proxy ? CORS_PROXY_METHODS : CORS_ALLOW_METHODS,
+        "access-control-allow-headers": [...new Set([...CORS_ALLOW_HEADERS, ...(proxy?.headers ?? [])])].join(
+          ", ",
+        ),
+        "access-control-max-age": "3600",
+      };
+    }
+    return preflightHeaders;
+  };
   const originOf = (event: APIGatewayProxyEventV2) => event.headers?.origin;
   return {
     name: "cors",
     before: (request) => {
       const origin = originOf(request.event);
-      const preflight = request.event.requestContext.http.method === "OPTIONS";
-      if (origin === undefined && !preflight) return;
+      const isPreflight = request.event.requestContext.http.method === "OPTIONS";
+      if (origin === undefined && !isPreflight) return;
       if (origin === undefined || !allowed.has(origin)) {
         return withVary(problem(new OriginNotAllowedError(), request.context.awsRequestId));
       }
-      if (preflight) {
+      if (isPreflight) {
         return corsHeaders(
-          {
-            statusCode: 204,
-            headers: {
-              ...BASE_HEADERS,
-              "access-control-allow-methods": CORS_ALLOW_METHODS,
-              "access-control-allow-headers": CORS_ALLOW_HEADERS,
-              "access-control-max-age": "3600",
-            },
-            body: "",
-          },
+          { statusCode: 204, headers: { ...BASE_HEADERS, ...preflight() }, body: "" },
           origin,
         );
       }

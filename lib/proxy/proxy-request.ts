@@ -1,0 +1,125 @@
+import type { Broker, IssuedCredential } from "../broker.ts";
+import { PayloadTooLargeError, ProxyNotEnabledError, ProxyRequestNotAllowedError } from "../errors.ts";
+import { BASE_HEADERS, type HttpResponse } from "../http/responses.ts";
+import { logger } from "../observability/logger.ts";
+import { countMetric, METRIC, proxyLatencyMetric } from "../observability/metrics.ts";
+import { forward, type ForwardResponse } from "../upstream/forward.ts";
+import { matchRule, NEVER_FORWARDED, NEVER_RETURNED, type ProxySettings } from "./proxy-config.ts";
+import { parseProxyTarget, upstreamUrlFor } from "./proxy-path.ts";
+
+export interface ProxyInput {
+  connection: string;
+  method: string;
+  /** The raw (still percent-encoded) path after `/v1/connections/{name}/proxy/`. */
+  rawPath: string;
+  rawQuery: string;
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+/**
+ * Proxy mode: forwards the caller's request to the connection's fixed upstream with the credential
+ * injected, so the credential never reaches the caller. The credential comes exactly as
+ * `POST .../token` would give it (fresh signature per request, or the cached token with its single
+ * flight); an upstream 401 on a cached token refreshes it (only if still cached) and retries once.
+ */
+export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<HttpResponse> {
+  const config = broker.connection(input.connection);
+  const settings = config?.proxy;
+  if (!config || !settings || config.delivery === "headers") throw new ProxyNotEnabledError();
+  const target = parseProxyTarget(input.rawPath, input.rawQuery);
+  const rule = matchRule(settings, input.method, target.segments);
+  if (rule < 0) {
+    throw new ProxyRequestNotAllowedError(
+      `The connection's proxy rules do not allow ${input.method} on this path.`,
+    );
+  }
+  if (input.body.length > settings.maxRequestBytes) {
+    throw new PayloadTooLargeError(
+      `Proxied request bodies are limited to ${settings.maxRequestBytes} bytes.`,
+    );
+  }
+  const url = upstreamUrlFor(settings.baseUrl, target);
+  const started = performance.now();
+  let credential = await broker.getCredential(input.connection);
+  let response = await send(settings, url, input, credential);
+  let retried = false;
+  if (response.status === 401 && credential.accessToken !== undefined) {
+    // The upstream refused the cached token (revoked early, rotated): replace it once, retry once.
+    credential = await broker.getCredential(input.connection, { rejectedToken: credential.accessToken });
+    response = await send(settings, url, input, credential);
+    retried = true;
+  }
+  const latencyMs = Math.round(performance.now() - started);
+  countMetric(METRIC.proxyRequest);
+  countMetric(statusClassMetric(response.status));
+  proxyLatencyMetric(latencyMs);
+  logger.info("proxied", {
+    connection: input.connection,
+    method: input.method,
+    rule,
+    upstream: url.host,
+    upstreamStatus: response.status,
+    latencyMs,
+    retried,
+  });
+  return {
+    statusCode: response.status,
+    headers: { ...returnedHeaders(settings, response, credential), ...BASE_HEADERS },
+    body: response.body.toString("base64"),
+    isBase64Encoded: true,
+  };
+}
+
+function send(settings: ProxySettings, url: URL, input: ProxyInput, credential: IssuedCredential) {
+  return forward({
+    url,
+    method: input.method,
+    headers: { ...forwardedHeaders(settings, input.headers, credential), ...credential.headers },
+    ...(input.method === "GET" || input.method === "HEAD" ? {} : { body: input.body }),
+    timeoutMs: settings.timeoutMs,
+    maxResponseBytes: settings.maxResponseBytes,
+  });
+}
+
+/** The caller's allow-listed headers, never one the broker strips or one the credential sets. */
+function forwardedHeaders(
+  settings: ProxySettings,
+  headers: ProxyInput["headers"],
+  credential: IssuedCredential,
+): Record<string, string> {
+  const injected = new Set(Object.keys(credential.headers).map((h) => h.toLowerCase()));
+  const allowed = new Set(settings.requestHeaders.map((h) => h.toLowerCase()));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value === undefined || !allowed.has(lower) || NEVER_FORWARDED.has(lower) || injected.has(lower))
+      continue;
+    out[lower] = value;
+  }
+  return out;
+}
+
+/** The upstream's allow-listed headers, never a cookie, a credential or one the credential names. */
+function returnedHeaders(
+  settings: ProxySettings,
+  response: ForwardResponse,
+  credential: IssuedCredential,
+): Record<string, string> {
+  const injected = new Set(Object.keys(credential.headers).map((h) => h.toLowerCase()));
+  const out: Record<string, string> = {};
+  for (const name of settings.responseHeaders) {
+    const lower = name.toLowerCase();
+    if (NEVER_RETURNED.has(lower) || injected.has(lower)) continue;
+    const value = response.headers.get(lower);
+    if (value !== null) out[lower] = value;
+  }
+  return out;
+}
+
+function statusClassMetric(status: number) {
+  if (status < 300) return METRIC.proxyUpstream2xx;
+  if (status < 400) return METRIC.proxyUpstream3xx;
+  if (status < 500) return METRIC.proxyUpstream4xx;
+  return METRIC.proxyUpstream5xx;
+}

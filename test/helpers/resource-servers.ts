@@ -1,0 +1,85 @@
+import { jwtVerify } from "jose";
+import { sendJson, startServer, type TestServer } from "./http-server.ts";
+
+/**
+ * A seed-002 API: every call must carry `x-api-key` and an `x-signature` that is an HS256 JWT
+ * `{key: apiKey, exp}` signed with the JWT key, not expired (the vendor's replay protection).
+ */
+export async function startSignatureServer(
+  apiKey: string,
+  jwtKey: string,
+  port = 0,
+): Promise<TestServer & { verified: () => number }> {
+  let verified = 0;
+  const server = await startServer(async (req, res) => {
+    if (req.headers["x-api-key"] !== apiKey) return sendJson(res, 401, { error: "bad api key" });
+    try {
+      const { payload } = await jwtVerify(
+        String(req.headers["x-signature"] ?? ""),
+        new TextEncoder().encode(jwtKey),
+        {
+          algorithms: ["HS256"],
+          requiredClaims: ["exp"],
+        },
+      );
+      if (payload.key !== apiKey) return sendJson(res, 401, { error: "signature for another key" });
+    } catch {
+      return sendJson(res, 401, { error: "bad signature" });
+    }
+    verified++;
+    sendJson(res, 200, { path: req.path, method: req.method });
+  }, port);
+  return { ...server, verified: () => verified };
+}
+
+/**
+ * A seed-003 API (static bearer token), with the misbehaviours a proxy must contain: cookies and
+ * credential headers in responses, redirects to another host, binary bodies, a body over any cap,
+ * an answer that never comes. It reports the header names it received (never values), so a test
+ * can check what the proxy stripped without the upstream echoing a credential.
+ */
+export async function startStaticBearerServer(token: string, port = 0): Promise<TestServer> {
+  return startServer(async (req, res) => {
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      return sendJson(res, 401, { error: "invalid token" }, { "www-authenticate": "Bearer" });
+    }
+    const path = req.path.split("?")[0];
+    switch (path) {
+      case "/api/items":
+        return sendJson(
+          res,
+          200,
+          {
+            items: [1, 2, 3],
+            receivedHeaders: Object.keys(req.headers).sort(),
+            query: req.path.split("?")[1] ?? "",
+          },
+          {
+            "set-cookie": "session=upstream-session-cookie; HttpOnly",
+            "x-upstream-token": token,
+            authorization: `Bearer ${token}`,
+            etag: '"v1"',
+            "x-internal": "not-allow-listed",
+          },
+        );
+      case "/api/echo":
+        res.writeHead(200, { "content-type": req.headers["content-type"] ?? "application/octet-stream" });
+        return void res.end(req.rawBody);
+      case "/api/binary":
+        res.writeHead(200, { "content-type": "image/png" });
+        return void res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]));
+      case "/api/moved":
+        res.writeHead(302, { location: "https://elsewhere.example.com/steal" });
+        return void res.end();
+      case "/api/big":
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        return void res.end(Buffer.alloc(64 * 1024, 1));
+      case "/api/hang":
+        return; // never answers
+      case "/api/fail":
+        return sendJson(res, 500, { error: "upstream broke" });
+      default:
+        return sendJson(res, 404, { error: "not found", path });
+    }
+  }, port);
+}
