@@ -46,7 +46,9 @@ export function parseProxyTarget(rawPath: string, rawQuery: string): ProxyTarget
     }
     if (decoded === "." || decoded === "..") throw refuse("it holds a dot segment");
     if (/[%/\\]/.test(decoded)) throw refuse("it holds an encoded separator or double encoding");
-    if (/[\x00-\x1f\x7f]/.test(decoded)) throw refuse("it holds an encoded control character");
+    if ([...decoded].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+      throw refuse("it holds an encoded control character");
+    }
     return decoded;
   });
   const path = segments.map(encodeSegment).join("/");
