@@ -25,8 +25,12 @@ export function toApiGatewayEvent(request: IncomingMessage, rawBody: Buffer): AP
     // `--request-target '//['`: API Gateway answers such a target itself; it is the client's fault.
     throw new BadRequestError("The request target is not a valid path.");
   }
+  // The path as sent, dot segments and percent-encoding intact (WHATWG URL parsing would resolve
+  // "../" and "%2e%2e" first): routes and the proxy judge what the caller really asked for.
+  const target = request.url ?? "/";
+  const rawPath = target.startsWith("/") ? (target.split("?")[0] as string) : url.pathname;
   const method = request.method ?? "GET";
-  const { routeKey, pathParameters } = matchRoute(method, url.pathname);
+  const { routeKey, pathParameters } = matchRoute(method, rawPath);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
@@ -35,7 +39,7 @@ export function toApiGatewayEvent(request: IncomingMessage, rawBody: Buffer): AP
   return {
     version: "2.0",
     routeKey,
-    rawPath: url.pathname,
+    rawPath,
     rawQueryString: url.search.slice(1),
     headers,
     ...(pathParameters ? { pathParameters } : {}),
@@ -46,7 +50,7 @@ export function toApiGatewayEvent(request: IncomingMessage, rawBody: Buffer): AP
       domainPrefix: "localhost",
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
         userAgent: headers["user-agent"] ?? "",

@@ -100,19 +100,27 @@ function forwardedHeaders(
   return out;
 }
 
-/** The upstream's allow-listed headers, never a cookie, a credential or one the credential names. */
+/**
+ * The upstream's allow-listed headers, never a cookie, one the credential names, or one whose value
+ * carries the credential (an upstream echoing the token in an allow-listed header).
+ */
 function returnedHeaders(
   settings: ProxySettings,
   response: ForwardResponse,
   credential: IssuedCredential,
 ): Record<string, string> {
   const injected = new Set(Object.keys(credential.headers).map((h) => h.toLowerCase()));
+  // "Bearer <token>" -> also "<token>": an echo of the bare token is a leak too.
+  const values = Object.values(credential.headers).flatMap((v) => [
+    v,
+    ...v.split(" ").filter((part) => part.length >= 8),
+  ]);
   const out: Record<string, string> = {};
   for (const name of settings.responseHeaders) {
     const lower = name.toLowerCase();
     if (NEVER_RETURNED.has(lower) || injected.has(lower)) continue;
     const value = response.headers.get(lower);
-    if (value !== null) out[lower] = value;
+    if (value !== null && !values.some((v) => value.includes(v))) out[lower] = value;
   }
   return out;
 }

@@ -17,6 +17,8 @@ export interface LedgerServerOptions {
    * the upstream, so killing its sender here loses the rotated refresh token.
    */
   onRefreshReceived?: () => Promise<void> | void;
+  /** The resource endpoints refuse every token (a key the vendor disabled). */
+  rejectResources?: boolean;
 }
 
 export interface LedgerServer extends TestServer {
@@ -98,7 +100,12 @@ export async function startLedgerServer(options: LedgerServerOptions = {}, port 
       resourceCalls++;
       const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
       const entry = accessTokens.get(token);
-      if (!entry || entry.expiresAt <= Date.now() || revokedFamilies.has(entry.family)) {
+      if (
+        options.rejectResources ||
+        !entry ||
+        entry.expiresAt <= Date.now() ||
+        revokedFamilies.has(entry.family)
+      ) {
         resourceRejections++;
         return sendJson(
           res,

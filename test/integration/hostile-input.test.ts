@@ -258,10 +258,10 @@ describe("hostile input: connection names", () => {
     ["path traversal", "/v1/connections/../../etc/passwd/token", 404, "not-found"],
     ["an encoded slash", "/v1/connections/ok%2F..%2Fsigned/token", 404, "connection-not-found"],
     [
-      "encoded dot segments (resolved like ../ by the URL parser)",
+      "encoded dot segments (never resolved: the name is checked as sent)",
       "/v1/connections/%2e%2e/token",
       404,
-      "not-found",
+      "connection-not-found",
     ],
     ["a very long name", `/v1/connections/${"a".repeat(5000)}/token`, 404, "connection-not-found"],
     [
