@@ -27,6 +27,7 @@ export async function slowTokenServer(delayMs: number, expiresIn = 300) {
 
 export const SECRETS = {
   bench: { clientId: "bench-client", clientSecret: "bench-client-secret-0123456789" },
+  signed: { apiKey: "bench-api-key", jwtKey: "bench-jwt-signing-key-0123456789-abcdefgh" },
 };
 
 export function connections(tokenUrl: string) {

@@ -1,4 +1,5 @@
 import type { ColdStartResult } from "./cold-start.ts";
+import type { ProxyResult } from "./proxy.ts";
 import { type Latency, ratio } from "./stats.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import type { UpstreamLoadResult } from "./upstream-load.ts";
@@ -15,6 +16,7 @@ export interface BenchResults {
     durationSeconds: number;
   };
   warmPath: WarmPathResult;
+  proxy: ProxyResult;
   upstreamLoad: UpstreamLoadResult;
   coldStart: ColdStartResult;
   throughput: ThroughputResult;
@@ -25,7 +27,9 @@ const row = (name: string, l: Latency, base?: Latency) =>
 const kb = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
 
 export function renderMarkdown(r: BenchResults): string {
-  const { header: h, warmPath: w, upstreamLoad: u, coldStart: c, throughput: t } = r;
+  const { header: h, warmPath: w, proxy: p, upstreamLoad: u, coldStart: c, throughput: t } = r;
+  const proxyRow = (name: string, pair: ProxyResult["cached"]) =>
+    `| ${name} | ${pair.direct.p50} | ${pair.proxied.p50} | +${Math.round((pair.proxied.p50 - pair.direct.p50) * 1000) / 1000} | ${ratio(pair.proxied.p50, pair.direct.p50)}x | ${pair.direct.p99} | ${pair.proxied.p99} | ${ratio(pair.proxied.p99, pair.direct.p99)}x |`;
   return `# Benchmark results
 
 Reproduce: \`npm run bench\` (writes this file and \`results.json\`). Every ratio compares two
@@ -51,7 +55,18 @@ ${row(`baseline: naive handler (secret read + upstream call per request, concurr
 Naive p50 / broker in-process hit p50: **${ratio(w.naive.p50, w.memoryHit.p50)}x**; naive p50 / broker
 DynamoDB hit p50: **${ratio(w.naive.p50, w.dynamoDbHit.p50)}x**.
 
-## 2. Upstream load
+## 2. Proxy overhead (in-process, ms)
+
+The token handler serving \`GET .../proxy/api/items\` (${p.requests} sequential requests) against
+calling the same 127.0.0.1 upstream directly with the same credential headers, same run. Goal: the
+proxy adds under 1 ms p50.
+
+| connection | direct p50 | proxied p50 | added p50 | p50 ratio | direct p99 | proxied p99 | p99 ratio |
+|---|---|---|---|---|---|---|---|
+${proxyRow("cached token (client credentials, cache hit)", p.cached)}
+${proxyRow("minted (seed-002 signature per request)", p.minted)}
+
+## 3. Upstream load
 
 ${u.concurrentRequests} concurrent requests per token lifetime, spread over ${u.instances} broker instances
 (separate in-process caches, one DynamoDB Local table), across ${u.tokenLifetimes} token lifetimes.
@@ -64,7 +79,7 @@ ${u.concurrentRequests} concurrent requests per token lifetime, spread over ${u.
 
 The broker made **${ratio(u.naiveUpstreamCalls, u.brokerUpstreamCalls)}x** fewer upstream calls than the naive handler.
 
-## 3. Cold start
+## 4. Cold start
 
 Bundled exactly as deployed (esbuild, minified ESM, \`infra/bundling.ts\`); initialization is the
 time to import the bundle in a fresh Node process, median of ${c.baseline.initMsSamples}.
@@ -81,7 +96,7 @@ ${[c.baseline, ...c.functions]
   )
   .join("\n")}
 
-## 4. Throughput (local server, cache hits)
+## 5. Throughput (local server, cache hits)
 
 autocannon in a separate process, ${t.connections} connections, ${t.durationSeconds} s, \`POST /v1/connections/bench/token\`
 with a caller JWT verified on every request, against a bare \`node:http\` server returning a constant body.

@@ -10,6 +10,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { localDynamoDbClient, startDynamoDbLocal } from "../lib/local/dynamodb-local.ts";
 import { coldStart } from "./cold-start.ts";
+import { proxyOverhead } from "./proxy.ts";
 import { SECRETS, slowTokenServer } from "./fixtures.ts";
 import { renderMarkdown } from "./report.ts";
 import { throughput } from "./throughput.ts";
@@ -29,6 +30,8 @@ const step = (name: string) =>
 try {
   step("warm path");
   const warm = await warmPath(client, upstream.url, secretsFile, 10_000, UPSTREAM_DELAY_MS);
+  step("proxy overhead");
+  const proxy = await proxyOverhead(upstream.url, secretsFile, 3_000);
   step("upstream load");
   const load = await upstreamLoad(client, upstream, secretsFile, {
     instances: 4,
@@ -59,6 +62,7 @@ try {
       durationSeconds: Math.round((Date.now() - started) / 1000),
     },
     warmPath: warm,
+    proxy,
     upstreamLoad: load,
     coldStart: cold,
     throughput: tput,
