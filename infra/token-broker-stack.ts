@@ -26,7 +26,7 @@ import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from "../lib/cache/dynamodb-
 import { KMS_CONTEXT_PURPOSE } from "../lib/cache/kms-data-keys.ts";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRIC } from "../lib/observability/metrics.ts";
-import { CORS_ALLOW_HEADERS } from "../lib/http/middleware/cors.ts";
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from "../lib/http/middleware/cors.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
 import type { StageConfig } from "./stage-config.ts";
@@ -146,6 +146,8 @@ export class TokenBrokerStack extends Stack {
             ...proxied.flatMap((c) => c.proxy?.requestHeaders.map((h) => h.toLowerCase()) ?? []).sort(),
           ]),
         ],
+        // Without it a browser cannot read Retry-After (503) or WWW-Authenticate (401).
+        exposeHeaders: [...CORS_EXPOSE_HEADERS],
         maxAge: Duration.hours(1),
       },
     });

@@ -114,6 +114,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
           "if-none-match",
         ],
         AllowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        ExposeHeaders: ["retry-after", "www-authenticate", "allow", "etag", "location"],
       }),
     });
     t.hasResourceProperties("AWS::ApiGatewayV2::Stage", {

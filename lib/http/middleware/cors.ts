@@ -7,6 +7,11 @@ export const CORS_ALLOW_METHODS = "GET, POST";
 /** With a proxied connection: every method a proxy rule may allow. */
 export const CORS_PROXY_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
 export const CORS_ALLOW_HEADERS = ["authorization", "content-type"];
+/**
+ * Response headers a browser may read beyond the CORS-safelisted ones: Retry-After (503 problems),
+ * WWW-Authenticate (401), Allow (405), and what proxied answers commonly need.
+ */
+export const CORS_EXPOSE_HEADERS = ["retry-after", "www-authenticate", "allow", "etag", "location"];
 
 export interface CorsOptions {
   /**
@@ -77,5 +82,12 @@ function withVary(response: HttpResponse): HttpResponse {
 }
 
 function corsHeaders(response: HttpResponse, origin: string): HttpResponse {
-  return withVary({ ...response, headers: { ...response.headers, "access-control-allow-origin": origin } });
+  return withVary({
+    ...response,
+    headers: {
+      ...response.headers,
+      "access-control-allow-origin": origin,
+      "access-control-expose-headers": CORS_EXPOSE_HEADERS.join(", "),
+    },
+  });
 }
