@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "cdk.out/", "bench/results/", "coverage/", ".tmp/"] },
+  { ignores: ["node_modules/", "cdk.out/", "bench/results/", "coverage/", ".tmp/", "client/dist/"] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -11,7 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
  * its size, minified and gzipped. Types: client/src/broker-client.ts is the source of truth, and
  * `tsc` emits client/dist/broker-client.d.ts with `npm run build:client`.
  */
-export async function buildClient(outDir = join(here, "dist")): Promise<{ file: string; bytes: number; gzipBytes: number }> {
+export async function buildClient(
+  outDir = join(here, "dist"),
+): Promise<{ file: string; bytes: number; gzipBytes: number }> {
   const result = await build({
     entryPoints: [join(here, "src", "broker-client.ts")],
     bundle: true,
