@@ -13,4 +13,17 @@ export default tseslint.config(
     },
   },
   { files: ["test/**", "bench/**", "bin/**", "infra/**"], rules: { "no-console": "off" } },
+  {
+    // The example page runs in a browser.
+    files: ["examples/web/*.js"],
+    languageOptions: {
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        location: "readonly",
+        fetch: "readonly",
+        URLSearchParams: "readonly",
+      },
+    },
+  },
 );

@@ -3,6 +3,8 @@
  * local stand-in for API Gateway (same routes, payload v2 events, JWT verification), with the
  * example config and local secrets unless BROKER_CONFIG_FILE / BROKER_SECRETS say otherwise.
  */
+import { readFileSync } from "node:fs";
+
 process.env.BROKER_CONFIG_FILE ??= "examples/broker.config.json";
 process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
 process.env.BROKER_CORS_ORIGINS ??= "http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000";
@@ -40,11 +42,13 @@ if (cacheSetting.startsWith("dynamodb:")) {
     client.destroy();
   }
 }
-const server = await serveLocally(
-  handler as never,
-  port,
-  auth.mode === "none" ? {} : { authorizer: auth.authorizer },
-);
+const { corsOriginsFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+const server = await serveLocally(handler as never, port, {
+  ...(auth.mode === "none" ? {} : { authorizer: auth.authorizer }),
+  ...(auth.mode === "dev" ? { devToken: auth.devToken } : {}),
+  corsOrigins: corsOriginsFromEnv(),
+  openApiDocument: readFileSync("docs/openapi.json", "utf8"),
+});
 const url = serverUrl(server);
 if (auth.mode === "none") {
   logger.warn(

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { LocalJwtAuthorizer } from "../auth/local-jwt-authorizer.ts";
 import { BadRequestError, PayloadTooLargeError, toBrokerError } from "../errors.ts";
 import { logger } from "../observability/logger.ts";
-import { type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
+import { BASE_HEADERS, type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
 import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
 /** Lambda's synchronous payload limit (API Gateway takes 10 MB, Lambda 6); the handler applies its own. */
@@ -103,6 +103,50 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 export interface LocalGatewayOptions {
   /** Verifies callers like API Gateway's JWT authorizer; absent: requests reach the handler unverified. */
   authorizer?: LocalJwtAuthorizer;
+  /**
+   * `BROKER_LOCAL_AUTH=dev` only: the dev issuer's caller token, handed out at `POST /local/dev-token`
+   * so the example page can "sign in". A local-gateway route: it does not exist in the handler, so
+   * it cannot exist in AWS, and `jwks` and `none` modes never set it.
+   */
+  devToken?: string;
+  /** Origins the local-only routes answer with CORS (the handler enforces its own). */
+  corsOrigins?: readonly string[];
+  /** The OpenAPI document served at `GET /openapi.json` (public, like `/health`). */
+  openApiDocument?: string;
+}
+
+/** Routes the local gateway answers itself, before the handler: development conveniences only. */
+function localRoute(request: IncomingMessage, options: LocalGatewayOptions): HttpResponse | undefined {
+  const path = (request.url ?? "").split("?")[0];
+  const origin = request.headers.origin;
+  const cors: Record<string, string> =
+    origin && options.corsOrigins?.includes(origin)
+      ? { "access-control-allow-origin": origin, vary: "Origin" }
+      : { vary: "Origin" };
+  if (path === "/openapi.json" && options.openApiDocument && request.method === "GET") {
+    return {
+      statusCode: 200,
+      headers: { ...BASE_HEADERS, ...cors, "content-type": "application/json" },
+      body: options.openApiDocument,
+    };
+  }
+  if (path === "/local/dev-token" && options.devToken) {
+    if (request.method === "OPTIONS") {
+      return {
+        statusCode: 204,
+        headers: { ...BASE_HEADERS, ...cors, "access-control-allow-methods": "POST" },
+        body: "",
+      };
+    }
+    if (request.method === "POST") {
+      return {
+        statusCode: 200,
+        headers: { ...BASE_HEADERS, ...cors, "content-type": "application/json" },
+        body: JSON.stringify({ accessToken: options.devToken, tokenType: "Bearer" }),
+      };
+    }
+  }
+  return undefined;
 }
 
 /** API Gateway hands claims to Lambda as strings, arrays rendered "[a b]"; do the same. */
@@ -123,6 +167,12 @@ export function serveLocally(
 ): Promise<Server> {
   const server = createServer(async (request, response) => {
     let result: HttpResponse;
+    const local = localRoute(request, options);
+    if (local) {
+      request.resume();
+      response.writeHead(local.statusCode, local.headers).end(local.body);
+      return;
+    }
     try {
       const event = toApiGatewayEvent(request, await readBody(request));
       const protectedRoute =

@@ -9,9 +9,23 @@ export async function startSignatureServer(
   apiKey: string,
   jwtKey: string,
   port = 0,
+  /** Browser origins allowed to call it directly (headers mode from a page); none by default. */
+  corsOrigins: readonly string[] = [],
 ): Promise<TestServer & { verified: () => number }> {
   let verified = 0;
   const server = await startServer(async (req, res) => {
+    const origin = req.headers.origin;
+    if (origin && corsOrigins.includes(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "Origin");
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, {
+          "access-control-allow-methods": "GET, POST",
+          "access-control-allow-headers": "x-api-key, x-signature, content-type",
+        });
+        return void res.end();
+      }
+    }
     if (req.headers["x-api-key"] !== apiKey) return sendJson(res, 401, { error: "bad api key" });
     try {
       const { payload } = await jwtVerify(
