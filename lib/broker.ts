@@ -3,9 +3,20 @@ import type { AccessRule } from "./auth/access-policy.ts";
 import { MemoryTokenCache } from "./cache/memory-token-cache.ts";
 import type { CachedTokens, TokenCache } from "./cache/token-cache.ts";
 import type { BrokerConfig, ConnectionConfig } from "./config/broker-config.ts";
-import { ConnectionNotFoundError, UpstreamCredentialsRejectedError } from "./errors.ts";
+import {
+  ConnectionNotFoundError,
+  toBrokerError,
+  UpstreamCredentialsRejectedError,
+  UpstreamError,
+} from "./errors.ts";
+import {
+  credentialsRejectedError,
+  type HealthStore,
+  MemoryHealthStore,
+  rejectsNow,
+} from "./health/connection-health.ts";
 import { logger } from "./observability/logger.ts";
-import { countMetric, METRIC } from "./observability/metrics.ts";
+import { countConnectionMetric, countMetric, METRIC } from "./observability/metrics.ts";
 import { registerSensitive } from "./observability/redact.ts";
 import { SCHEMES } from "./schemes/registry.ts";
 import type { CredentialScheme, ExchangingScheme, SchemeContext, TokenSet } from "./schemes/scheme.ts";
@@ -15,10 +26,15 @@ import { HttpClient } from "./upstream/http-client.ts";
 /** A cached token is never handed out with less than this left: the caller must be able to use it. */
 export const MIN_REMAINING_MS = 5_000;
 
+/** A connection whose credentials were rejected re-reads its secret at most this often per process. */
+const SECRET_RECHECK_MS = 5_000;
+
 export interface BrokerOptions {
   config: BrokerConfig;
   secrets: SecretSource;
   cache?: TokenCache;
+  /** Where connection health lives: the token table with the shared cache, else in process. */
+  health?: HealthStore;
   now?: () => number;
   /** Overrides the per-connection HTTP client (tests). */
   http?: HttpClient;
@@ -68,11 +84,15 @@ export class Broker {
   readonly #connections = new Map<string, Connection>();
   readonly #secrets: SecretSource;
   readonly #cache: TokenCache;
+  readonly #health: HealthStore;
   readonly #now: () => number;
+  /** Last forced secret re-read after a credentials rejection, per connection (rate limit). */
+  readonly #rechecked = new Map<string, number>();
 
   constructor(options: BrokerOptions) {
     this.#secrets = options.secrets;
     this.#cache = options.cache ?? new MemoryTokenCache();
+    this.#health = options.health ?? new MemoryHealthStore();
     this.#now = options.now ?? Date.now;
     for (const [name, config] of options.config.connections) {
       const definition = SCHEMES.find((s) => s.name === config.scheme);
@@ -143,6 +163,11 @@ export class Broker {
     } catch (error) {
       if (!(error instanceof UpstreamCredentialsRejectedError)) throw error;
       // The secret may have been rotated since we cached it: re-read once, retry only if it changed.
+      // At most every few seconds per connection: while the credentials stay dead, every request
+      // lands here, and Secrets Manager must not take their load.
+      const last = this.#rechecked.get(name) ?? Number.NEGATIVE_INFINITY;
+      if (this.#now() - last < SECRET_RECHECK_MS) throw error;
+      this.#rechecked.set(name, this.#now());
       const reread = await this.#secrets.get(connection.config.secret, { forceRefresh: true });
       if (reread.versionId === secret.versionId) throw error;
       logger.info("secret rotated; retrying with the new version", { connection: name });
@@ -181,16 +206,26 @@ export class Broker {
           if (reread.versionId !== secret.versionId) secret = reread;
           if (fresh(current)) return current;
         }
+        // Dead credentials: no upstream call with this secret version until the breaker's backoff
+        // has passed (then this refresh is the probe: one at a time, under the refresh lease).
+        const health = await this.#health.readHealth(connection.cacheKey).catch(() => undefined);
+        if (rejectsNow(health, secret.versionId, this.#now())) {
+          throw credentialsRejectedError((health?.rejectedUntil ?? 0) - this.#now());
+        }
         try {
-          return await scheme.obtain(
+          const tokens = await scheme.obtain(
             this.#context(connection, secret),
             current && sameSecret(current) ? current : undefined,
           );
+          if (health && health.lastOutcome !== "ok") await this.#recordHealth(connection, undefined, secret);
+          return tokens;
         } catch (error) {
           countMetric(METRIC.refreshFailure);
+          await this.#recordHealth(connection, error, secret);
           throw error;
         }
       },
+      secretVersion: () => secret.versionId,
     });
     // Tokens read from the shared table were never parsed in this process: register them too.
     registerSensitive(tokens.accessToken);
@@ -209,6 +244,40 @@ export class Broker {
       source,
       accessToken: tokens.accessToken,
     };
+  }
+
+  /** The shared (or in-process) last outcome; a failure to record it never fails the request. */
+  async #recordHealth(connection: Connection, error: unknown, secret: Secret): Promise<void> {
+    const { name } = connection.config;
+    try {
+      if (error === undefined) return await this.#health.recordSuccess(connection.cacheKey, this.#now());
+      const problem = toBrokerError(error);
+      const rejected = error instanceof UpstreamCredentialsRejectedError;
+      countConnectionMetric(name, rejected ? METRIC.credentialsRejected : METRIC.connectionFailure);
+      const health = await this.#health.recordFailure(connection.cacheKey, {
+        at: this.#now(),
+        problemType: problem.type,
+        ...(error instanceof UpstreamError && error.upstreamStatus !== undefined
+          ? { upstreamStatus: error.upstreamStatus }
+          : {}),
+        ...(error instanceof UpstreamError && error.oauthError !== undefined
+          ? { upstreamError: error.oauthError }
+          : {}),
+        ...(rejected ? { rejectedSecretVersion: secret.versionId } : {}),
+      });
+      if (rejected) {
+        logger.warn("upstream rejected the connection's credentials; backing off", {
+          connection: name,
+          consecutiveFailures: health.consecutiveFailures,
+          retryAt: new Date(health.rejectedUntil ?? 0).toISOString(),
+        });
+      }
+    } catch (healthError) {
+      logger.warn("could not record connection health", {
+        connection: name,
+        errorName: (healthError as Error)?.name,
+      });
+    }
   }
 
   #context(connection: Connection, secret: Secret): SchemeContext {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { BrokerError, TokenRefreshPendingError, UpstreamUnavailableError } from "../errors.ts";
+import { credentialsRejectedError, rejectsNow } from "../health/connection-health.ts";
 import { logger } from "../observability/logger.ts";
 import { remainingInvocationMs } from "../runtime/invocation-deadline.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
@@ -82,6 +83,14 @@ export class DynamoDbTokenCache {
       if (item?.tokens && (policy.isFresh(item.tokens) || refreshedMeanwhile(item))) {
         return { tokens: item.tokens, source: "shared" };
       }
+      // Dead credentials (shared breaker): answered at once, no lease, no upstream call.
+      if (
+        item?.rejectedUntil !== undefined &&
+        rejectsNow({ ...item, consecutiveFailures: 0 }, policy.secretVersion(), this.#now())
+      ) {
+        if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
+        throw credentialsRejectedError(item.rejectedUntil - this.#now());
+      }
       if (item?.cooldownUntil !== undefined && item.cooldownUntil > this.#now()) {
         if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
         throw cooldownError(item.cooldownUntil - this.#now());
@@ -144,7 +153,8 @@ export class DynamoDbTokenCache {
       tokens = await policy.refresh(base);
     } catch (error) {
       const broker = error instanceof BrokerError ? error : undefined;
-      const retryAfter = broker?.retryAfterSeconds;
+      // Only an upstream that asked to back off (429/503 Retry-After) cools every instance down.
+      const retryAfter = error instanceof UpstreamUnavailableError ? error.retryAfterSeconds : undefined;
       // Capped, plus up to a second of jitter so instances do not all return at the same instant.
       const cooldownUntil =
         retryAfter === undefined

@@ -3,11 +3,16 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { logger } from "../observability/logger.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
+import {
+  type ConnectionHealth,
+  type FailureReport,
+  type HealthStore,
+  rejectedBackoffMs,
+} from "../health/connection-health.ts";
 import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-sealer.ts";
 
 /**
@@ -38,6 +43,9 @@ export interface StoredTokens {
   leaseOwner?: string;
   leaseExpiresAt?: number;
   cooldownUntil?: number;
+  /** The connection's dead-credential breaker, when open or recently open. */
+  rejectedUntil?: number;
+  rejectedSecretVersion?: string;
 }
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -45,6 +53,33 @@ const N = (value: number): AttributeValue => ({ N: String(value) });
 const num = (item: Record<string, AttributeValue>, name: string) =>
   item[name]?.N === undefined ? undefined : Number(item[name].N);
 const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
+
+const HEALTH_ATTRIBUTES = [
+  "healthAt",
+  "healthOutcome",
+  "healthProblem",
+  "healthUpstreamStatus",
+  "healthUpstreamError",
+  "failures",
+  "rejectedUntil",
+  "rejectedSecretVersion",
+];
+
+function healthOf(item: Record<string, AttributeValue>): ConnectionHealth {
+  const health: ConnectionHealth = { consecutiveFailures: num(item, "failures") ?? 0 };
+  const outcome = str(item, "healthOutcome");
+  const fields: [keyof ConnectionHealth, unknown][] = [
+    ["lastOutcomeAt", num(item, "healthAt")],
+    ["lastOutcome", outcome === "ok" || outcome === "failed" ? outcome : undefined],
+    ["lastProblemType", str(item, "healthProblem")],
+    ["lastUpstreamStatus", num(item, "healthUpstreamStatus")],
+    ["lastUpstreamError", str(item, "healthUpstreamError")],
+    ["rejectedUntil", num(item, "rejectedUntil")],
+    ["rejectedSecretVersion", str(item, "rejectedSecretVersion")],
+  ];
+  for (const [name, value] of fields) if (value !== undefined) Object.assign(health, { [name]: value });
+  return health;
+}
 /** Binds a sealed value to its item and field: it opens nowhere else. */
 const aad = (key: string, field: string) => `${key}\u0000${field}`;
 
@@ -53,7 +88,7 @@ const aad = (key: string, field: string) => `${key}\u0000${field}`;
  * sealed (TokenSealer) so that reading the table (GetItem, Scan, a console, an export, a restored
  * backup) yields no live credential.
  */
-export class DynamoDbTokenStore {
+export class DynamoDbTokenStore implements HealthStore {
   readonly #client: DynamoDBClient;
   readonly #sealer: TokenSealer;
   readonly tableName: string;
@@ -90,6 +125,10 @@ export class DynamoDbTokenStore {
     if (leaseOwner) stored.leaseOwner = leaseOwner;
     if (leaseExpiresAt !== undefined) stored.leaseExpiresAt = leaseExpiresAt;
     if (cooldownUntil !== undefined) stored.cooldownUntil = cooldownUntil;
+    const rejectedUntil = num(item, "rejectedUntil");
+    const rejectedSecretVersion = str(item, "rejectedSecretVersion");
+    if (rejectedUntil !== undefined) stored.rejectedUntil = rejectedUntil;
+    if (rejectedSecretVersion !== undefined) stored.rejectedSecretVersion = rejectedSecretVersion;
     return stored;
   }
 
@@ -190,8 +229,8 @@ export class DynamoDbTokenStore {
    */
   async save(key: string, tokens: TokenSet, owner: string, expectedVersion: number): Promise<boolean> {
     const { wrapped, seal } = await this.#sealer.sealer();
-    const item: Record<string, AttributeValue> = {
-      pk: S(key),
+    // An update, not a put: the item's other attributes (connection health) survive the write.
+    const set: Record<string, AttributeValue> = {
       accessToken: S(seal(tokens.accessToken, aad(key, "accessToken"))),
       dataKey: S(wrapped),
       expiresAt: N(tokens.expiresAt),
@@ -202,16 +241,25 @@ export class DynamoDbTokenStore {
         Math.ceil(Math.max(tokens.expiresAt, tokens.refreshExpiresAt ?? 0) / 1000) + TTL_GRACE_SECONDS,
       ),
     };
-    if (tokens.refreshToken) item.refreshToken = S(seal(tokens.refreshToken, aad(key, "refreshToken")));
-    if (tokens.refreshExpiresAt !== undefined) item.refreshExpiresAt = N(tokens.refreshExpiresAt);
+    const remove = ["leaseOwner", "leaseExpiresAt", "cooldownUntil"];
+    if (tokens.refreshToken) set.refreshToken = S(seal(tokens.refreshToken, aad(key, "refreshToken")));
+    else remove.push("refreshToken");
+    if (tokens.refreshExpiresAt !== undefined) set.refreshExpiresAt = N(tokens.refreshExpiresAt);
+    else remove.push("refreshExpiresAt");
+    const names = Object.fromEntries(Object.keys(set).map((name, i) => [`#s${i}`, name]));
+    const values = Object.fromEntries(Object.values(set).map((value, i) => [`:s${i}`, value]));
     try {
       await this.#client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: item,
+          Key: { pk: S(key) },
+          UpdateExpression: `SET ${Object.keys(names)
+            .map((n, i) => `${n} = :s${i}`)
+            .join(", ")} REMOVE ${remove.join(", ")}`,
           ConditionExpression:
             "leaseOwner = :owner AND (attribute_not_exists(version) OR version = :expected)",
-          ExpressionAttributeValues: { ":owner": S(owner), ":expected": N(expectedVersion) },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ":owner": S(owner), ":expected": N(expectedVersion) },
         }),
       );
       return true;
@@ -219,6 +267,80 @@ export class DynamoDbTokenStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  // --- Connection health (HealthStore): attributes of the same item, never a value.
+
+  async readHealth(key: string): Promise<ConnectionHealth | undefined> {
+    const { Item: item } = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(key) },
+        ConsistentRead: true,
+        ProjectionExpression: HEALTH_ATTRIBUTES.join(", "),
+      }),
+    );
+    return item ? healthOf(item) : undefined;
+  }
+
+  async recordFailure(key: string, failure: FailureReport): Promise<ConnectionHealth> {
+    const values: Record<string, AttributeValue> = {
+      ":at": N(failure.at),
+      ":failed": S("failed"),
+      ":problem": S(failure.problemType),
+      ":one": N(1),
+    };
+    const set = ["healthAt = :at", "healthOutcome = :failed", "healthProblem = :problem"];
+    const remove: string[] = [];
+    for (const [attribute, value] of [
+      ["healthUpstreamStatus", failure.upstreamStatus === undefined ? undefined : N(failure.upstreamStatus)],
+      ["healthUpstreamError", failure.upstreamError === undefined ? undefined : S(failure.upstreamError)],
+    ] as const) {
+      if (value) {
+        set.push(`${attribute} = :${attribute}`);
+        values[`:${attribute}`] = value;
+      } else remove.push(attribute);
+    }
+    if (failure.rejectedSecretVersion === undefined) remove.push("rejectedUntil", "rejectedSecretVersion");
+    const { Attributes: updated } = await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(key) },
+        UpdateExpression: `SET ${set.join(", ")} ADD failures :one${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+        ExpressionAttributeValues: values,
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    const health = healthOf(updated ?? {});
+    if (failure.rejectedSecretVersion !== undefined) {
+      // The backoff doubles with the count this very update produced: a second write, on failures only.
+      health.rejectedUntil = failure.at + rejectedBackoffMs(health.consecutiveFailures);
+      health.rejectedSecretVersion = failure.rejectedSecretVersion;
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key) },
+          UpdateExpression: "SET rejectedUntil = :until, rejectedSecretVersion = :version",
+          ExpressionAttributeValues: {
+            ":until": N(health.rejectedUntil),
+            ":version": S(failure.rejectedSecretVersion),
+          },
+        }),
+      );
+    }
+    return health;
+  }
+
+  async recordSuccess(key: string, at: number): Promise<void> {
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(key) },
+        UpdateExpression:
+          "SET healthAt = :at, healthOutcome = :ok, failures = :zero REMOVE healthProblem, healthUpstreamStatus, healthUpstreamError, rejectedUntil, rejectedSecretVersion",
+        ExpressionAttributeValues: { ":at": N(at), ":ok": S("ok"), ":zero": N(0) },
+      }),
+    );
   }
 
   /**

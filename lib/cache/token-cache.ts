@@ -8,6 +8,8 @@ export interface RefreshPolicy {
   isUsable(tokens: TokenSet): boolean;
   /** Obtains a new token; `current` is the cached token (for its refresh token), if any. */
   refresh(current: TokenSet | undefined): Promise<TokenSet>;
+  /** The secret version this process holds (the dead-credential breaker is per version). */
+  secretVersion(): string;
 }
 
 export interface CachedTokens {

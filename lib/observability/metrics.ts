@@ -32,6 +32,10 @@ export const METRIC = {
   prewarmRefreshed: "PrewarmRefreshed",
   prewarmFailed: "PrewarmFailed",
   latency: "CredentialLatency",
+  /** With a `connection` dimension: the upstream rejected the connection's credentials themselves. */
+  credentialsRejected: "CredentialsRejected",
+  /** With a `connection` dimension: any other failure to obtain the connection's token. */
+  connectionFailure: "ConnectionFailure",
   /** A request forwarded by the proxy (whatever the upstream answered). */
   proxyRequest: "ProxyRequest",
   proxyUpstream2xx: "ProxyUpstream2xx",
@@ -44,6 +48,16 @@ export const METRIC = {
 
 export function countMetric(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/** A count with the connection as a dimension, so alarms and dashboards can name it. */
+export function countConnectionMetric(
+  connection: string,
+  name: (typeof METRIC)["credentialsRejected" | "connectionFailure"],
+): void {
+  const single = metrics.singleMetric();
+  single.addDimension("connection", connection);
+  single.addMetric(name, MetricUnit.Count, 1);
 }
 
 export function proxyLatencyMetric(ms: number): void {

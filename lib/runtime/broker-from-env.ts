@@ -7,6 +7,7 @@ import { DynamoDbTokenStore } from "../cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../cache/memory-token-cache.ts";
 import { localDataKeys, TokenSealer } from "../cache/token-sealer.ts";
 import type { TokenCache } from "../cache/token-cache.ts";
+import type { HealthStore } from "../health/connection-health.ts";
 import { type BrokerConfig, loadConfigFile, parseConfig } from "../config/broker-config.ts";
 import { ConfigError } from "../errors.ts";
 import { awsSecretsManager } from "../secrets/aws-secrets-manager.ts";
@@ -58,9 +59,12 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretSour
  * the shared DynamoDB table; locally, point AWS_ENDPOINT_URL_DYNAMODB at DynamoDB Local).
  * BROKER_LEASE_SECONDS: how long a refresh lease protects a refresh (default 25).
  */
-export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): TokenCache {
+export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  cache: TokenCache;
+  health?: HealthStore;
+} {
   const setting = env.BROKER_CACHE ?? "memory";
-  if (setting === "memory") return new MemoryTokenCache();
+  if (setting === "memory") return { cache: new MemoryTokenCache() };
   if (setting.startsWith("dynamodb:") && setting.length > 9) {
     const table = setting.slice(9);
     const store = new DynamoDbTokenStore(
@@ -72,9 +76,13 @@ export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): TokenCache {
     if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 900) {
       throw new ConfigError("BROKER_LEASE_SECONDS", [{ path: "", message: "must be whole seconds, 1-900" }]);
     }
-    return new MemoryTokenCache({
-      next: new DynamoDbTokenCache(store, { leaseMs: leaseSeconds * 1000 }).load,
-    });
+    // Connection health lives in the same items, shared by every instance.
+    return {
+      cache: new MemoryTokenCache({
+        next: new DynamoDbTokenCache(store, { leaseMs: leaseSeconds * 1000 }).load,
+      }),
+      health: store,
+    };
   }
   throw new ConfigError("BROKER_CACHE", [{ path: "", message: 'expected "memory" or "dynamodb:<table>"' }]);
 }
@@ -118,7 +126,7 @@ let shared: Broker | undefined;
 
 /** The process-wide broker, built on first use from the environment. */
 export function brokerFromEnv(): Broker {
-  shared ??= new Broker({ config: configFromEnv(), secrets: secretsFromEnv(), cache: cacheFromEnv() });
+  shared ??= new Broker({ config: configFromEnv(), secrets: secretsFromEnv(), ...cacheFromEnv() });
   return shared;
 }
 

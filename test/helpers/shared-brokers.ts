@@ -46,6 +46,7 @@ export function instance(
     config: parseConfig({ connections }),
     secrets: secretSource,
     cache: new MemoryTokenCache({ next: shared.load }),
+    health: store,
     now: options.now,
     http: new HttpClient({ maxAttempts: 1 }, { sleep: async () => {} }),
   });

@@ -15,6 +15,7 @@ function policy(now: { t: number }, produce: () => Promise<TokenSet>) {
   const p: RefreshPolicy & { calls: () => number } = {
     isFresh: (t) => t.expiresAt - 100 > now.t,
     isUsable: (t) => t.expiresAt > now.t,
+    secretVersion: () => "v1",
     refresh: () => {
       calls++;
       return produce();
@@ -75,6 +76,7 @@ describe("MemoryTokenCache", () => {
     const p: RefreshPolicy = {
       isFresh: (t) => t.expiresAt > now.t,
       isUsable: (t) => t.expiresAt > now.t,
+      secretVersion: () => "v1",
       refresh: async (current) => {
         seen.push(current);
         if (seen.length === 1) throw new Error("once");
