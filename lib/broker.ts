@@ -5,6 +5,7 @@ import type { CachedTokens, TokenCache } from "./cache/token-cache.ts";
 import type { BrokerConfig, ConnectionConfig } from "./config/broker-config.ts";
 import {
   ConnectionNotFoundError,
+  ForcedRefreshRateLimitedError,
   toBrokerError,
   UpstreamCredentialsRejectedError,
   UpstreamError,
@@ -29,6 +30,11 @@ export const MIN_REMAINING_MS = 5_000;
 /** A connection whose credentials were rejected re-reads its secret at most this often per process. */
 const SECRET_RECHECK_MS = 5_000;
 
+/** 128 bits of SHA-256: names a token without revealing it (tokens are high-entropy secrets). */
+export function tokenIdOf(accessToken: string): string {
+  return createHash("sha256").update(accessToken).digest("base64url").slice(0, 22);
+}
+
 export interface BrokerOptions {
   config: BrokerConfig;
   secrets: SecretSource;
@@ -46,8 +52,11 @@ export interface IssuedCredential {
   /** Epoch milliseconds. */
   expiresAt: number;
   source: "minted" | CachedTokens["source"];
-  /** The upstream access token behind an exchanged credential (never serialized; proxy retries name it). */
-  accessToken?: string;
+  /**
+   * Exchanged credentials: a short hash naming the upstream token (never the token), which a
+   * caller that saw it rejected sends back to ask for a new one.
+   */
+  tokenId?: string;
 }
 
 export interface ConnectionSummary {
@@ -62,10 +71,12 @@ export interface GetCredentialOptions {
   /** Treat tokens with less than this left (or refresh tokens) as stale: prewarm's look-ahead. */
   minRemainingMs?: number;
   /**
-   * The upstream refused this access token: never serve it again. Only a cache still holding it
-   * refreshes, so many callers reporting the same token cause one refresh, not many.
+   * The upstream refused the token with this id: never serve it again. Only a cache still holding
+   * it refreshes, so many callers reporting the same token cause one refresh, not many.
    */
-  rejectedToken?: string;
+  rejectedTokenId?: string;
+  /** A caller's report (token route): at most one forced refresh per connection's interval. */
+  callerReported?: boolean;
 }
 
 interface Connection {
@@ -88,6 +99,8 @@ export class Broker {
   readonly #now: () => number;
   /** Last forced secret re-read after a credentials rejection, per connection (rate limit). */
   readonly #rechecked = new Map<string, number>();
+  /** Last refresh forced by a caller's report, per connection (rate limit). */
+  readonly #forced = new Map<string, number>();
 
   constructor(options: BrokerOptions) {
     this.#secrets = options.secrets;
@@ -185,9 +198,10 @@ export class Broker {
     let secret = initialSecret;
     const skewMs = ("skewSeconds" in config ? config.skewSeconds : 0) * 1000;
     const marginMs = Math.max(skewMs, MIN_REMAINING_MS, options.minRemainingMs ?? 0);
-    const { rejectedToken } = options;
+    const { rejectedTokenId } = options;
     const sameSecret = (t: TokenSet) => t.secretVersion === secret.versionId;
-    const servable = (t: TokenSet) => sameSecret(t) && t.accessToken !== rejectedToken;
+    const servable = (t: TokenSet) =>
+      sameSecret(t) && (rejectedTokenId === undefined || tokenIdOf(t.accessToken) !== rejectedTokenId);
     const fresh = (t: TokenSet) =>
       servable(t) &&
       t.expiresAt - marginMs > this.#now() &&
@@ -205,6 +219,18 @@ export class Broker {
           const reread = await this.#secrets.get(config.secret, { forceRefresh: true });
           if (reread.versionId !== secret.versionId) secret = reread;
           if (fresh(current)) return current;
+        }
+        if (options.callerReported && current && tokenIdOf(current.accessToken) === rejectedTokenId) {
+          // A caller saw the cached token rejected: one forced refresh per interval and process;
+          // across instances the lease and the version check make the many reports one refresh.
+          const interval = config.forcedRefresh?.minIntervalMs ?? 0;
+          const since = this.#now() - (this.#forced.get(config.name) ?? Number.NEGATIVE_INFINITY);
+          if (since < interval) throw new ForcedRefreshRateLimitedError(Math.ceil((interval - since) / 1000));
+          this.#forced.set(config.name, this.#now());
+          countMetric(METRIC.forcedRefresh);
+          logger.info("forced refresh: a caller reported the cached token rejected", {
+            connection: config.name,
+          });
         }
         // Dead credentials: no upstream call with this secret version until the breaker's backoff
         // has passed (then this refresh is the probe: one at a time, under the refresh lease).
@@ -242,7 +268,7 @@ export class Broker {
       headers: scheme.headers(tokens, secret),
       expiresAt: tokens.expiresAt,
       source,
-      accessToken: tokens.accessToken,
+      tokenId: tokenIdOf(tokens.accessToken),
     };
   }
 

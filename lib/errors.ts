@@ -121,6 +121,29 @@ export class ConnectionAccessDeniedError extends BrokerError {
   }
 }
 
+/** A rejected-token report on a connection that did not opt in (`forcedRefresh`). */
+export class ForcedRefreshNotEnabledError extends BrokerError {
+  override name = "ForcedRefreshNotEnabledError";
+  readonly status = 403;
+  readonly slug = "forced-refresh-not-enabled";
+  readonly title = "Forced refresh is not enabled for this connection";
+  constructor() {
+    super('This connection does not accept rejected-token reports (set "forcedRefresh" in its config).');
+  }
+}
+
+/** A rejected-token report that would refresh again within the connection's interval. */
+export class ForcedRefreshRateLimitedError extends BrokerError {
+  override name = "ForcedRefreshRateLimitedError";
+  readonly status = 429;
+  readonly slug = "forced-refresh-rate-limited";
+  readonly title = "Forced refresh rate limited";
+  constructor(retryAfterSeconds: number) {
+    super("This connection's token was force-refreshed moments ago; retry shortly.");
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** POST .../token on a connection whose credential is delivered only through the proxy. */
 export class ProxyOnlyError extends BrokerError {
   override name = "ProxyOnlyError";

@@ -13,6 +13,8 @@ export interface Credential {
   /** ISO 8601. */
   expiresAt: string;
   expiresIn: number;
+  /** Exchanged tokens: names the token (never is it); report it when the upstream rejects it. */
+  tokenId?: string;
 }
 
 export interface ConnectionSummary {
@@ -110,25 +112,47 @@ export class BrokerClient {
    * A credential for the connection: from memory while it has more than the skew left, otherwise
    * from the broker, one request however many callers ask at once.
    */
-  async credential(connection: string, options: { signal?: AbortSignal } = {}): Promise<Credential> {
+  async credential(
+    connection: string,
+    options: { signal?: AbortSignal; rejectedTokenId?: string } = {},
+  ): Promise<Credential> {
     options.signal?.throwIfAborted();
+    const { rejectedTokenId } = options;
     const cached = this.#cache.get(connection);
-    if (cached && cached.expiresAtMs - this.#skewMs > this.#now()) return cached.credential;
+    const rejected = rejectedTokenId !== undefined && cached?.credential.tokenId === rejectedTokenId;
+    if (cached && !rejected && cached.expiresAtMs - this.#skewMs > this.#now()) return cached.credential;
     let flight = this.#inflight.get(connection);
     if (!flight) {
       // Shared by every waiter, so one caller's abort never cancels the others' request.
-      flight = this.#obtain(connection).finally(() => this.#inflight.delete(connection));
+      flight = this.#obtain(connection, rejected ? rejectedTokenId : undefined).finally(() =>
+        this.#inflight.delete(connection),
+      );
       this.#inflight.set(connection, flight);
     }
     return (await abortable(flight, options.signal)).credential;
   }
 
-  /** Headers mode: `fetch` to the upstream with the connection's credential headers attached. */
+  /**
+   * Headers mode: `fetch` to the upstream with the connection's credential headers attached. An
+   * upstream 401 on an exchanged token is reported to the broker (by tokenId; connections with
+   * `forcedRefresh`) and the call retried once with the new credential.
+   */
   async fetch(connection: string, input: string | URL, init: RequestInit = {}): Promise<Response> {
-    const { headers } = await this.credential(connection, init.signal ? { signal: init.signal } : {});
-    const merged = new Headers(init.headers);
-    for (const [name, value] of Object.entries(headers)) merged.set(name, value);
-    return this.#fetch(input, { ...init, headers: merged });
+    const signal = init.signal ?? undefined;
+    const send = (credential: Credential) => {
+      const merged = new Headers(init.headers);
+      for (const [name, value] of Object.entries(credential.headers)) merged.set(name, value);
+      return this.#fetch(input, { ...init, headers: merged });
+    };
+    const credential = await this.credential(connection, signal ? { signal } : {});
+    const response = await send(credential);
+    if (response.status !== 401 || credential.tokenId === undefined) return response;
+    const renewed = await this.credential(connection, {
+      rejectedTokenId: credential.tokenId,
+      ...(signal ? { signal } : {}),
+    }).catch(() => undefined);
+    if (!renewed || renewed.tokenId === credential.tokenId) return response;
+    return send(renewed);
   }
 
   /**
@@ -146,8 +170,15 @@ export class BrokerClient {
     this.#cache.clear();
   }
 
-  async #obtain(connection: string): Promise<Cached> {
-    const response = await this.#broker("POST", `/v1/connections/${encodeURIComponent(connection)}/token`);
+  async #obtain(connection: string, rejectedTokenId?: string): Promise<Cached> {
+    const response = await this.#broker(
+      "POST",
+      `/v1/connections/${encodeURIComponent(connection)}/token`,
+      undefined,
+      rejectedTokenId === undefined
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: JSON.stringify({ rejectedTokenId }) },
+    );
     const credential = (await response.json()) as Credential;
     const cached = { credential, expiresAtMs: Date.parse(credential.expiresAt) };
     this.#cache.set(connection, cached);

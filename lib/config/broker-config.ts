@@ -22,6 +22,8 @@ export type ConnectionConfig = SchemeConfig & {
   preset?: string;
   delivery: Delivery;
   proxy?: ProxySettings;
+  /** Opt-in: callers may report a rejected token (by id) to get a new one, this often at most. */
+  forcedRefresh?: { minIntervalMs: number };
 };
 
 export interface BrokerConfig {
@@ -110,14 +112,45 @@ function parseDelivery(
   return { delivery: resolved, ...(proxy ? { proxy } : {}) };
 }
 
+const forcedRefreshSchema = z.union([
+  z.boolean(),
+  z.strictObject({ minIntervalSeconds: z.int().check(z.gte(1), z.lte(3600)) }),
+]);
+
+/** `forcedRefresh`: true (10 s), or `{minIntervalSeconds}`; exchanged schemes only. null: invalid. */
+function parseForcedRefresh(
+  at: (string | number)[],
+  raw: unknown,
+  scheme: string,
+  issues: Issue[],
+): { minIntervalMs: number } | undefined | null {
+  if (raw === undefined || raw === false) return undefined;
+  const parsed = forcedRefreshSchema.safeParse(raw);
+  if (!parsed.success) {
+    issues.push(...issuesOf(parsed.error, [...at, "forcedRefresh"]));
+    return null;
+  }
+  if (scheme === "static" || scheme === "signed-jwt") {
+    issues.push({
+      path: formatPath([...at, "forcedRefresh"]),
+      message: "only exchanged tokens can be force-refreshed (minted credentials are fresh every time)",
+    });
+    return null;
+  }
+  return {
+    minIntervalMs:
+      (parsed.data === true ? 10 : (parsed.data as { minIntervalSeconds: number }).minIntervalSeconds) * 1000,
+  };
+}
+
 function parseConnection(
   name: string,
   connection: Record<string, unknown>,
   issues: Issue[],
 ): ConnectionConfig | undefined {
   const at = ["connections", name];
-  // Delivery and proxy are the broker's, not the scheme's: validated apart, for every scheme.
-  const { delivery: _delivery, proxy: _proxy, ...raw } = connection;
+  // Delivery, proxy and forced refresh are the broker's, not the scheme's: validated apart.
+  const { delivery: _delivery, proxy: _proxy, forcedRefresh: _forced, ...raw } = connection;
   let input: Record<string, unknown> = raw;
   let presetName: string | undefined;
   if ("preset" in raw) {
@@ -156,11 +189,14 @@ function parseConnection(
   }
   const delivered = parseDelivery(at, connection, scheme.name, issues);
   if (!delivered) return undefined;
+  const forcedRefresh = parseForcedRefresh(at, connection.forcedRefresh, scheme.name, issues);
+  if (forcedRefresh === null) return undefined;
   return {
     ...(parsed.data as SchemeConfig),
     name,
     ...(presetName ? { preset: presetName } : {}),
     ...delivered,
+    ...(forcedRefresh ? { forcedRefresh } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  ForcedRefreshNotEnabledError,
   ProxyOnlyError,
   UnsupportedMediaTypeError,
 } from "../errors.ts";
@@ -37,8 +38,15 @@ export interface ApiRequest {
 
 export const MAX_BODY_BYTES = 4 * 1024;
 
-/** The token request body: empty today; strict so that a typo'd option is an error, not ignored. */
-const tokenRequestBody = z.strictObject({});
+/**
+ * The token request body: empty, or the id of a token the upstream rejected (forced refresh,
+ * opt-in per connection). Strict, so that a typo'd option is an error, not ignored.
+ */
+const tokenRequestBody = z.strictObject({
+  rejectedTokenId: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/, "must be a tokenId from a previous answer")),
+  ),
+});
 
 export async function handleApiRequest(broker: Broker, request: ApiRequest): Promise<HttpResponse> {
   switch (request.routeKey) {
@@ -64,15 +72,21 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
   if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
-  if (broker.connection(name)?.delivery === "proxy") throw new ProxyOnlyError();
-  parseBody(request);
-  const credential = await broker.getCredential(name);
+  const config = broker.connection(name);
+  if (config?.delivery === "proxy") throw new ProxyOnlyError();
+  const { rejectedTokenId } = parseBody(request);
+  if (rejectedTokenId !== undefined && !config?.forcedRefresh) throw new ForcedRefreshNotEnabledError();
+  const credential = await broker.getCredential(
+    name,
+    rejectedTokenId === undefined ? {} : { rejectedTokenId, callerReported: true },
+  );
   const now = broker.now();
   return json(200, {
     connection: name,
     headers: credential.headers,
     expiresAt: new Date(credential.expiresAt).toISOString(),
     expiresIn: Math.max(0, Math.floor((credential.expiresAt - now) / 1000)),
+    ...(credential.tokenId ? { tokenId: credential.tokenId } : {}),
   });
 }
 
@@ -99,18 +113,18 @@ function requireCaller(request: ApiRequest): Caller {
   return request.caller;
 }
 
-function parseBody(request: ApiRequest): void {
+function parseBody(request: ApiRequest): z.output<typeof tokenRequestBody> {
   const body = request.body ?? "";
   // Size and media type first: a blank body is "no body" only when it is also small and JSON.
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
   }
-  if (body === "") return;
+  if (body === "") return {};
   const contentType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
   if (contentType !== "application/json") {
     throw new UnsupportedMediaTypeError("Send the request body as application/json (or send no body).");
   }
-  if (body.trim() === "") return;
+  if (body.trim() === "") return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -124,6 +138,7 @@ function parseBody(request: ApiRequest): void {
       `Invalid request body${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message}.`,
     );
   }
+  return result.data;
 }
 
 /** Unknown path: 404; a known path with the wrong method: 405 with Allow. */

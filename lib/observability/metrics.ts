@@ -36,6 +36,8 @@ export const METRIC = {
   credentialsRejected: "CredentialsRejected",
   /** With a `connection` dimension: any other failure to obtain the connection's token. */
   connectionFailure: "ConnectionFailure",
+  /** A caller's rejected-token report caused a refresh. */
+  forcedRefresh: "ForcedRefresh",
   /** A request forwarded by the proxy (whatever the upstream answered). */
   proxyRequest: "ProxyRequest",
   proxyUpstream2xx: "ProxyUpstream2xx",

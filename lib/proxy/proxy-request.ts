@@ -44,9 +44,9 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
   let credential = await broker.getCredential(input.connection);
   let response = await send(settings, url, input, credential);
   let retried = false;
-  if (response.status === 401 && credential.accessToken !== undefined) {
+  if (response.status === 401 && credential.tokenId !== undefined) {
     // The upstream refused the cached token (revoked early, rotated): replace it once, retry once.
-    credential = await broker.getCredential(input.connection, { rejectedToken: credential.accessToken });
+    credential = await broker.getCredential(input.connection, { rejectedTokenId: credential.tokenId });
     response = await send(settings, url, input, credential);
     retried = true;
   }

@@ -34,7 +34,7 @@ describe("token-exchange (seed 004 Ledger Enterprise)", () => {
       headers: { Authorization: "Bearer at-1" },
       expiresAt: T0 + 300_000,
       source: "upstream",
-      accessToken: "at-1",
+      tokenId: "R8PYaIQdcYEdkSc9TeGyiU", // sha256("at-1"), never the token
     });
     expect(server.requests[0]).toMatchObject({ method: "POST", path: "/auth/token" });
     expect(server.requests[0]?.headers["content-type"]).toBe("application/json");

@@ -214,4 +214,28 @@ describe("BrokerClient", () => {
       { name: "signed", scheme: "signed-jwt", delivery: "both" },
     ]);
   });
+
+  it("headers mode: an upstream 401 on an exchanged token is reported by tokenId and retried once", async () => {
+    let issued = 0;
+    const h = harness(async (url, init) => {
+      if (url.includes("/token")) {
+        issued++;
+        const body = init.body ? (JSON.parse(String(init.body)) as { rejectedTokenId?: string }) : {};
+        if (issued === 2) expect(body).toEqual({ rejectedTokenId: "tok-id-1-aaaaaaaaaaaaaa" });
+        return Response.json({
+          connection: "ledger",
+          headers: { Authorization: `Bearer at-${issued}` },
+          expiresAt: new Date(T0 + 300_000).toISOString(),
+          expiresIn: 300,
+          tokenId: `tok-id-${issued}-aaaaaaaaaaaaaa`,
+        });
+      }
+      return new Headers(init.headers).get("authorization") === "Bearer at-2"
+        ? new Response("ok")
+        : new Response("revoked", { status: 401 });
+    });
+    const response = await h.client.fetch("ledger", "https://api.ledger.example/v1/accounts");
+    expect(await response.text()).toBe("ok");
+    expect(issued).toBe(2);
+  });
 });
