@@ -56,6 +56,33 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  status: {
+    usage: "status [--json] [--table <name>]",
+    summary:
+      "Each connection's state from the config and the shared table (DynamoDB Local or AWS; --table, else BROKER_CACHE=dynamodb:<table>; region from the environment): token state and expiry, refresh token, lease, cooldown, secret version, health and last outcome. Never a value.",
+    options: { ...help, json: { type: "boolean" }, table: { type: "string" } },
+    async run(values) {
+      const cache = process.env.BROKER_CACHE ?? "";
+      const table =
+        (values.table as string | undefined) ?? (cache.startsWith("dynamodb:") ? cache.slice(9) : undefined);
+      if (!table) throw new UsageError("status needs --table <name> (or BROKER_CACHE=dynamodb:<table>)");
+      if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "")) {
+        process.env.AWS_REGION ??= "us-east-1";
+        process.env.AWS_ACCESS_KEY_ID ??= "local";
+        process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+      }
+      const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+      const { configFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+      const { connectionStatus, formatStatus } = await import("../lib/cli/status.ts");
+      const client = new DynamoDBClient({ maxAttempts: 2 });
+      try {
+        const rows = await connectionStatus(configFromEnv(), client, table);
+        out(values.json ? { table, connections: rows } : `table ${table}\n${formatStatus(rows)}`);
+      } finally {
+        client.destroy();
+      }
+    },
+  },
   prewarm: {
     usage: "prewarm",
     summary: "One prewarm run (same as `npm run prewarm`); prints the per-connection summary.",

@@ -52,7 +52,7 @@ describe("operator CLI (npm run broker)", () => {
 });
 
 describe("operator CLI arguments", () => {
-  it.each(["validate", "token", "prewarm"])("%s --help prints its usage and exits 0", (command) => {
+  it.each(["validate", "token", "status", "prewarm"])("%s --help prints its usage and exits 0", (command) => {
     const { status, out } = cli(command, "--help");
     expect(status).toBe(0);
     expect(out).toContain(`usage: npm run broker -- ${command}`);
