@@ -355,6 +355,105 @@ export class TokenBrokerStack extends Stack {
       );
     }
 
+    // --- Dead credentials, per connection: the alarm names the connection and says what to do.
+    const exchangedConnections = connections.filter(
+      (c) => c.scheme !== "static" && c.scheme !== "signed-jwt",
+    );
+    const connectionMetric = (metricName: string, connection: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service, connection },
+        ...fiveMinutes,
+      });
+    for (const connection of exchangedConnections) {
+      alarm(
+        `CredentialsRejected${constructId(connection.name)}`,
+        connectionMetric(METRIC.credentialsRejected, connection.name),
+        `${service}: the upstream rejects the credentials of connection "${connection.name}" (secret ${connection.secret}); rotate the secret (README: Runbook)`,
+      );
+    }
+
+    // --- One dashboard per stage: "which connection is broken, since when, and why".
+    const broker = (metricName: string, statistic: string = cloudwatch.Stats.SUM) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        period: Duration.minutes(5),
+        statistic,
+        label: metricName,
+      });
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    new cloudwatch.Dashboard(this, "Dashboard", {
+      dashboardName: service,
+      defaultInterval: Duration.hours(6),
+      widgets: [
+        [
+          graph("API requests", [apiStage.metricCount({ period: Duration.minutes(5), label: "requests" })]),
+          graph("API latency (ms)", [
+            apiStage.metricLatency({ period: Duration.minutes(5), statistic: "p50", label: "p50" }),
+            apiStage.metricLatency({ period: Duration.minutes(5), statistic: "p99", label: "p99" }),
+          ]),
+          graph("API 4xx / 5xx", [
+            apiStage.metricClientError({ period: Duration.minutes(5), label: "4xx" }),
+            apiStage.metricServerError({ period: Duration.minutes(5), label: "5xx" }),
+          ]),
+        ],
+        [
+          graph("Credentials served, by level", [
+            broker(METRIC.cacheHitMemory),
+            broker(METRIC.cacheHitShared),
+            broker(METRIC.upstreamRefresh),
+            broker(METRIC.minted),
+          ]),
+          graph("Upstream token calls and failures", [
+            broker(METRIC.upstreamRefresh),
+            broker(METRIC.refreshFailure),
+            broker(METRIC.refreshRejected),
+            broker(METRIC.forcedRefresh),
+          ]),
+          graph("Failures by connection", [
+            ...exchangedConnections.flatMap((c) => [
+              connectionMetric(METRIC.credentialsRejected, c.name).with({
+                label: `${c.name}: credentials rejected`,
+              }),
+              connectionMetric(METRIC.connectionFailure, c.name).with({ label: `${c.name}: other failures` }),
+            ]),
+          ]),
+        ],
+        [
+          graph("Proxy: upstream status classes", [
+            broker(METRIC.proxyUpstream2xx),
+            broker(METRIC.proxyUpstream3xx),
+            broker(METRIC.proxyUpstream4xx),
+            broker(METRIC.proxyUpstream5xx),
+          ]),
+          graph("Proxy latency (ms)", [
+            broker(METRIC.proxyLatency, "p50").with({ label: "p50" }),
+            broker(METRIC.proxyLatency, "p99").with({ label: "p99" }),
+          ]),
+          graph("Shared cache", [
+            broker(METRIC.sharedCacheError),
+            broker(METRIC.leaseLost),
+            broker(METRIC.leaseTakenOver),
+          ]),
+        ],
+        [
+          graph("Prewarm outcomes", [broker(METRIC.prewarmRefreshed), broker(METRIC.prewarmFailed)]),
+          graph("Token function duration (ms)", [
+            token.function.metricDuration({ period: Duration.minutes(5), statistic: "p50", label: "p50" }),
+            token.function.metricDuration({ period: Duration.minutes(5), statistic: "p99", label: "p99" }),
+          ]),
+          graph("Token function errors / throttles", [
+            token.function.metricErrors({ period: Duration.minutes(5), label: "errors" }),
+            token.function.metricThrottles({ period: Duration.minutes(5), label: "throttles" }),
+          ]),
+        ],
+      ],
+    });
+
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint, description: "Broker base URL" });
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "TokenFunctionName", { value: token.function.functionName });
@@ -398,6 +497,14 @@ export class TokenBrokerStack extends Stack {
 
 /** What DynamoDbTokenStore calls; asserted by the infra tests. */
 export const TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
+
+/** "demo-ledger" -> "DemoLedger": construct ids from connection names. */
+function constructId(name: string): string {
+  return name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
 
 /** cdk-nag acknowledgements, each with its reason (cdk-nag v3 uses CDK's Validations API). */
 function acknowledge(scope: IConstruct, findings: { id: string; reason: string }[]) {

@@ -315,8 +315,24 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
         "ApproximateNumberOfMessagesVisible",
         "(math)", // table throttles over the broker's operations
         "(math)", // table system errors over the broker's operations
+        // One per exchanged connection, named in its description.
+        ...[...deployedConfig.connections.values()]
+          .filter((c) => c.scheme !== "static" && c.scheme !== "signed-jwt")
+          .map(() => "CredentialsRejected"),
       ].sort(),
     );
+    for (const connection of ["ledger", "tokenos"]) {
+      const rejected = alarms.find(
+        (a) =>
+          a.Properties.MetricName === "CredentialsRejected" &&
+          JSON.stringify(a.Properties.Dimensions).includes(`"Value":"${connection}"`),
+      );
+      expect(rejected?.Properties).toMatchObject({
+        Namespace: "TokenBroker",
+        AlarmDescription: expect.stringContaining(`connection "${connection}"`),
+        Dimensions: expect.arrayContaining([{ Name: "connection", Value: connection }]),
+      });
+    }
     const duration = alarms.find((a) => a.Properties.MetricName === "Duration");
     expect(duration?.Properties).toMatchObject({ ExtendedStatistic: "p99", Threshold: 12_000 });
     const refresh = alarms.find((a) => a.Properties.MetricName === "RefreshFailure");
@@ -329,6 +345,34 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       else expect(alarm.Properties.AlarmActions).toBeUndefined();
     }
   });
+});
+
+describe.each(["dev", "prod"])("stage %s: the operator's dashboard", (stageName) => {
+  it("has one dashboard: requests, latency p50/p99, cache levels, upstream calls, failures by connection, proxy classes, 4xx/5xx, prewarm", () => {
+    const { template } = synth(stageName);
+    const dashboards = Object.values(template.findResources("AWS::CloudWatch::Dashboard")) as {
+      Properties: { DashboardName: string; DashboardBody: unknown };
+    }[];
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]?.Properties.DashboardName).toBe(`token-broker-${stageName}`);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const needle of [
+      "API requests",
+      "API latency (ms)",
+      "p99",
+      "API 4xx / 5xx",
+      "CacheHitMemory",
+      "CacheHitShared",
+      "UpstreamRefresh",
+      "Failures by connection",
+      "ledger: credentials rejected",
+      "tokenos: other failures",
+      "ProxyUpstream5xx",
+      "PrewarmFailed",
+      "SharedCacheError",
+    ])
+      expect(body, needle).toContain(needle);
+  }, 120_000);
 });
 
 describe("stage variations", () => {

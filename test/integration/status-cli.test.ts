@@ -77,7 +77,9 @@ describe("npm run broker -- status", () => {
     const json = run("--json", "--table", table);
     expect(json.status, json.stderr).toBe(0);
     const rows = Object.fromEntries(
-      (JSON.parse(json.stdout) as { connections: { name: string }[] }).connections.map((r) => [r.name, r]),
+      (
+        JSON.parse(json.stdout) as { connections: { name: string; expiresInSeconds?: number }[] }
+      ).connections.map((r) => [r.name, r]),
     );
     expect(rows.fresh).toMatchObject({
       token: "fresh",
