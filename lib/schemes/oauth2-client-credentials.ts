@@ -16,6 +16,7 @@ import type { Secret } from "../secrets/secret-source.ts";
 import type { HttpClient } from "../upstream/http-client.ts";
 import { renderHeaders, renderSecretString } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
+import { certificateThumbprints, jwtTemplate, mintJwt } from "./signed-jwt.ts";
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, signingKey } from "./signing-key.ts";
 import {
   hostOf,
@@ -26,9 +27,12 @@ import {
 } from "./token-response.ts";
 
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /** The four RFC 6749 / RFC 7523 client authentication methods and their options. */
 export const clientAuth = z.discriminatedUnion("method", [
+  /** No client authentication: the grant itself proves the client (RFC 7523 JWT-bearer assertions). */
+  z.strictObject({ method: z.literal("none") }),
   z.strictObject({
     method: z.literal("client_secret_basic"),
     /**
@@ -48,6 +52,8 @@ export const clientAuth = z.discriminatedUnion("method", [
     /** Secret field holding the PKCS#8 PEM or private JWK. */
     privateKeyField: z._default(text(1), "privateKey"),
     kid: z.optional(z.string()),
+    /** Certificate-based auth (Microsoft Entra): the PEM certificate whose thumbprints go in the header. */
+    certificateField: z.optional(text(1)),
   }),
 ]);
 
@@ -65,6 +71,18 @@ const schema = z
     /** Secret field with the client secret (client_secret_basic/post/jwt). */
     clientSecretField: z._default(text(1), "clientSecret"),
     clientAuth: z._default(clientAuth, { method: "client_secret_basic", encoding: "form-urlencoded" }),
+    /**
+     * The grant: client_credentials (RFC 6749 4.4), the RFC 7523 JWT-bearer authorization grant
+     * (`assertion` minted from a template), or a vendor's own (Zoom's account_credentials).
+     */
+    grantType: z._default(
+      z.string().check(z.regex(/^[A-Za-z0-9_.:-]+$/, "a grant type (RFC 6749 A.10)")),
+      "client_credentials",
+    ),
+    /** The JWT-bearer grant's assertion: claims, key and lifetime (RFC 7523 3; exp required). */
+    assertion: z.optional(jwtTemplate),
+    /** Parameters sent in the token URL's query string instead of the body (some vendors want that). */
+    queryParams: z.optional(z.record(text(1), templateString(["secret"]))),
     /** JWT client assertions: `aud` is the token endpoint unless the vendor wants its issuer. */
     assertionAudience: z._default(z.enum(["token-endpoint", "issuer"]), "token-endpoint"),
     scope: z.optional(oneOrMore(text(1))),
@@ -82,6 +100,18 @@ const schema = z
       message: 'assertionAudience "issuer" needs issuer',
       path: ["issuer"],
     }),
+    z.refine((c) => (c.grantType === JWT_BEARER) === (c.assertion !== undefined), {
+      message: `the ${JWT_BEARER} grant needs an assertion, and only it takes one`,
+      path: ["assertion"],
+    }),
+    z.refine((c) => c.assertion === undefined || c.assertion.expiresInSeconds !== undefined, {
+      message: "an assertion needs expiresInSeconds (RFC 7523 3: exp is required; keep it short)",
+      path: ["assertion", "expiresInSeconds"],
+    }),
+    z.refine((c) => c.clientAuth.method !== "none" || c.grantType !== "client_credentials", {
+      message: "client_credentials needs client authentication",
+      path: ["clientAuth"],
+    }),
     z.refine(
       (c) => c.extraParams === undefined || !Object.keys(c.extraParams).some((k) => RESERVED_PARAMS.has(k)),
       {
@@ -93,6 +123,7 @@ const schema = z
   );
 
 const RESERVED_PARAMS = new Set([
+  "assertion",
   "grant_type",
   "scope",
   "audience",
@@ -113,7 +144,11 @@ function formEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
-/** OAuth 2.0 client_credentials grant (RFC 6749 4.4) with the four client authentication methods. */
+/**
+ * A token from an OAuth 2.0 token endpoint: the client_credentials grant (RFC 6749 4.4), the
+ * JWT-bearer authorization grant (RFC 7523 2.1) or a vendor's own grant type, with the four client
+ * authentication methods (or none, when the assertion is the proof).
+ */
 export const oauth2ClientCredentialsScheme: SchemeDefinition<typeof schema> = {
   name: "oauth2-client-credentials",
   schema,
@@ -145,8 +180,13 @@ async function requestToken(
   tokenUrl: string,
 ): Promise<TokenSet> {
   const host = hostOf(tokenUrl);
-  const clientId = clientCredential(renderSecretString(config.clientId, secret), "client id", secret);
-  const form = new URLSearchParams({ grant_type: "client_credentials" });
+  // Only client authentication needs the client id: an assertion grant may have none in the secret.
+  const clientIdOf = () => clientCredential(renderSecretString(config.clientId, secret), "client id", secret);
+  const form = new URLSearchParams({ grant_type: config.grantType });
+  if (config.assertion) {
+    // RFC 7523 2.1: the assertion is the grant; RFC 8725: algorithm pinned, short exp, fresh jti.
+    form.set("assertion", await mintJwt(config.assertion, secret, now()));
+  }
   if (config.scope) form.set("scope", Array.isArray(config.scope) ? config.scope.join(" ") : config.scope);
   if (config.audience) form.set("audience", config.audience);
   for (const resource of [config.resource ?? []].flat()) form.append("resource", resource);
@@ -161,7 +201,10 @@ async function requestToken(
   const clientSecret = () =>
     clientCredential(secretField(secret, config.clientSecretField), "client secret", secret);
   switch (auth.method) {
+    case "none":
+      break;
     case "client_secret_basic": {
+      const clientId = clientIdOf();
       if (auth.encoding === "raw" && clientId.includes(":")) {
         throw new SecretInvalidError(
           `Secret "${secret.id}": a client id with ":" cannot be sent with raw Basic encoding.`,
@@ -172,22 +215,30 @@ async function requestToken(
       break;
     }
     case "client_secret_post":
-      form.set("client_id", clientId);
+      form.set("client_id", clientIdOf());
       form.set("client_secret", clientSecret());
       break;
     case "client_secret_jwt":
     case "private_key_jwt": {
       if (auth.method === "client_secret_jwt") clientSecret();
+      const clientId = clientIdOf();
       const field = auth.method === "client_secret_jwt" ? config.clientSecretField : auth.privateKeyField;
       const key = await signingKey(secret, { field, encoding: "utf8" }, auth.algorithm);
       const nowSeconds = Math.floor(sentAt / 1000);
       // RFC 7523 3: iss = sub = client id, aud = token endpoint (or issuer), short exp, fresh jti.
       const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: auth.algorithm, ...("kid" in auth && auth.kid ? { kid: auth.kid } : {}) })
+        .setProtectedHeader({
+          alg: auth.algorithm,
+          ...("kid" in auth && auth.kid ? { kid: auth.kid } : {}),
+          ...("certificateField" in auth && auth.certificateField
+            ? certificateThumbprints(secret, auth.certificateField)
+            : {}),
+        })
         .setIssuer(clientId)
         .setSubject(clientId)
         .setAudience(config.assertionAudience === "issuer" ? (config.issuer as string) : tokenUrl)
         .setIssuedAt(nowSeconds)
+        .setNotBefore(nowSeconds)
         .setExpirationTime(nowSeconds + 60)
         .setJti(randomUUID())
         .sign(key);
@@ -199,11 +250,23 @@ async function requestToken(
 
   registerSensitive(headers.authorization);
   registerSensitive(form.get("client_assertion") ?? undefined);
-  const response = await http.send({ url: tokenUrl, method: "POST", headers, body: form.toString() });
+  registerSensitive(form.get("assertion") ?? undefined);
+  let url = tokenUrl;
+  if (config.queryParams) {
+    const target = new URL(tokenUrl);
+    for (const [name, value] of Object.entries(config.queryParams)) {
+      target.searchParams.set(name, renderSecretString(value, secret));
+    }
+    url = target.toString();
+  }
+  const response = await http.send({ url, method: "POST", headers, body: form.toString() });
   if (response.status !== 200) {
     const code = oauthErrorCode(response.text);
     const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
-    if (response.status === 401 || code === "invalid_client") {
+    // An assertion grant's invalid_grant is the assertion (key, issuer, subject) refused: the
+    // credentials themselves, like invalid_client for the other grants.
+    const assertionRefused = config.assertion !== undefined && code === "invalid_grant";
+    if (response.status === 401 || code === "invalid_client" || assertionRefused) {
       throw new UpstreamCredentialsRejectedError(
         `Token endpoint ${host} rejected the client credentials.`,
         details,

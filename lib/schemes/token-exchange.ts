@@ -6,12 +6,15 @@ import {
   RefreshRejectedError,
   UpstreamCredentialsRejectedError,
   UpstreamError,
+  UpstreamInvalidResponseError,
 } from "../errors.ts";
 import { logger } from "../observability/logger.ts";
+import { registerSensitive } from "../observability/redact.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import { renderHeaders, renderSecretJson } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
+import { jwtTemplate, mintJwt } from "./signed-jwt.ts";
 import {
   getPath,
   hostOf,
@@ -39,13 +42,20 @@ const schema = z
   .strictObject({
     scheme: z.literal("token-exchange"),
     ...exchangedBase,
-    exchange: endpoint(["secret"]),
+    /**
+     * Sign, then exchange (GitHub Apps): a JWT minted per exchange from this template, usable as
+     * {{jwt}} in the exchange request's headers and body.
+     */
+    jwt: z.optional(jwtTemplate),
+    exchange: endpoint(["secret", "jwt"]),
     /** Optional refresh request; {{refreshToken}} is the stored refresh token. */
     refresh: z.optional(endpoint(["secret", "refreshToken"])),
     response: z._default(
       z.strictObject({
         accessToken: z._default(fieldPath, "access_token"),
         expiresIn: z._default(fieldPath, "expires_in"),
+        /** Or an absolute expiry: ISO 8601 text (`expires_at`) or epoch seconds. Wins over expiresIn. */
+        expiresAt: z.optional(fieldPath),
         refreshToken: z.optional(fieldPath),
         refreshExpiresIn: z.optional(fieldPath),
       }),
@@ -57,6 +67,14 @@ const schema = z
     z.refine((c) => !c.refresh || c.response.refreshToken, {
       message: "a refresh request needs response.refreshToken (where the refresh token is in the response)",
       path: ["response", "refreshToken"],
+    }),
+    z.refine((c) => c.jwt !== undefined || !JSON.stringify(c.exchange).includes("{{jwt}}"), {
+      message: "{{jwt}} needs a jwt template on the connection",
+      path: ["exchange"],
+    }),
+    z.refine((c) => c.jwt === undefined || c.jwt.expiresInSeconds !== undefined, {
+      message: "a JWT used to authenticate an exchange needs expiresInSeconds (keep it short)",
+      path: ["jwt", "expiresInSeconds"],
     }),
   );
 
@@ -129,11 +147,11 @@ function refreshMaybeSpent(error: unknown): boolean {
 }
 
 async function call(endpoint: Endpoint, context: SchemeContext, vars: Record<string, string>) {
-  const headers = {
-    ...(endpoint.headers ? renderHeaders(endpoint.headers, context.secret, vars) : {}),
-    "content-type": "application/json",
-    accept: "application/json",
-  };
+  // Header names are case-insensitive: a configured Accept replaces the JSON default, never joins it.
+  const configured = endpoint.headers ? renderHeaders(endpoint.headers, context.secret, vars) : {};
+  const headers: Record<string, string> = { accept: "application/json" };
+  for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
+  headers["content-type"] = "application/json";
   const body = JSON.stringify(renderSecretJson(endpoint.body, context.secret, vars));
   const sentAt = context.now();
   // A refresh rotates its token: sending it twice would spend it twice.
@@ -146,7 +164,9 @@ async function call(endpoint: Endpoint, context: SchemeContext, vars: Record<str
 
 async function exchange(config: Config, context: SchemeContext): Promise<TokenSet> {
   const host = hostOf(config.exchange.url);
-  const { response, sentAt } = await call(config.exchange, context, {});
+  const jwt = config.jwt ? await mintJwt(config.jwt, context.secret, context.now()) : undefined;
+  registerSensitive(jwt);
+  const { response, sentAt } = await call(config.exchange, context, jwt ? { jwt } : {});
   if (response.status !== 200 && response.status !== 201) {
     const code = oauthErrorCode(response.text);
     const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
@@ -197,7 +217,9 @@ function readTokens(config: Config, text: string, host: string, sentAt: number, 
   const body = parseJsonObject(text, host);
   const { response: fields } = config;
   const accessToken = requireToken(getPath(body, fields.accessToken), fields.accessToken, host);
-  const lifetime = readLifetimeSeconds(getPath(body, fields.expiresIn), fields.expiresIn, config, host);
+  const lifetime = fields.expiresAt
+    ? lifetimeUntil(getPath(body, fields.expiresAt), fields.expiresAt, sentAt, config, host)
+    : readLifetimeSeconds(getPath(body, fields.expiresIn), fields.expiresIn, config, host);
   const tokens: TokenSet = {
     accessToken,
     expiresAt: sentAt + lifetime * 1000,
@@ -215,4 +237,31 @@ function readTokens(config: Config, text: string, host: string, sentAt: number, 
     }
   }
   return tokens;
+}
+
+/** An absolute expiry (ISO 8601 text or epoch seconds) as whole seconds left at `sentAt`. */
+function lifetimeUntil(
+  value: unknown,
+  field: string,
+  sentAt: number,
+  policy: { maxLifetimeSeconds: number; defaultExpiresInSeconds?: number | undefined },
+  host: string,
+): number {
+  const at =
+    typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)
+      ? Date.parse(value)
+      : typeof value === "number" && Number.isFinite(value)
+        ? value * 1000
+        : Number.NaN;
+  if (Number.isNaN(at)) {
+    if (value === undefined && policy.defaultExpiresInSeconds !== undefined)
+      return policy.defaultExpiresInSeconds;
+    throw new UpstreamInvalidResponseError(
+      `Upstream ${host} sent no usable "${field}" (ISO 8601 or epoch seconds).`,
+    );
+  }
+  const seconds = Math.floor((at - sentAt) / 1000);
+  if (seconds <= 0)
+    throw new UpstreamInvalidResponseError(`Upstream ${host} issued a token that has already expired.`);
+  return Math.min(seconds, policy.maxLifetimeSeconds);
 }

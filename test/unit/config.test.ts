@@ -255,4 +255,82 @@ describe("config loading", () => {
       ).toBe("connections.c.proxy.baseUrl");
     });
   });
+
+  it("assertion grants, custom grants, sign-then-exchange and reuse are validated with field paths", () => {
+    const oauth = (extra: Record<string, unknown>) => ({
+      scheme: "oauth2-client-credentials",
+      secret: "s",
+      tokenUrl: "https://idp.example.com/token",
+      ...extra,
+    });
+    const assertion = {
+      algorithm: "RS256",
+      key: { field: "k" },
+      claims: { iss: "x" },
+      expiresInSeconds: 300,
+    };
+    expect(
+      issues({
+        connections: {
+          a: oauth({
+            grantType: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            clientAuth: { method: "none" },
+          }),
+        },
+      }),
+    ).toEqual([{ path: "connections.a.assertion", message: expect.stringContaining("needs an assertion") }]);
+    expect(
+      issues({
+        connections: {
+          a: oauth({
+            grantType: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            clientAuth: { method: "none" },
+            assertion: { ...assertion, expiresInSeconds: undefined },
+          }),
+        },
+      })[0]?.path,
+    ).toBe("connections.a.assertion.expiresInSeconds");
+    expect(issues({ connections: { a: oauth({ clientAuth: { method: "none" } }) } })[0]?.path).toBe(
+      "connections.a.clientAuth",
+    );
+    expect(issues({ connections: { a: oauth({ grantType: "bad grant!" }) } })[0]?.path).toBe(
+      "connections.a.grantType",
+    );
+    expect(
+      issues({
+        connections: {
+          a: {
+            scheme: "token-exchange",
+            secret: "s",
+            exchange: {
+              url: "https://api.example.com/t",
+              headers: { Authorization: "Bearer {{jwt}}" },
+              body: {},
+            },
+          },
+        },
+      })[0]?.path,
+    ).toBe("connections.a.exchange");
+    expect(
+      issues({
+        connections: {
+          a: {
+            scheme: "signed-jwt",
+            secret: "s",
+            jwt: { key: { field: "k" }, claims: {} },
+            headers: { A: "{{jwt}}" },
+            reuse: true,
+          },
+        },
+      })[0]?.path,
+    ).toBe("connections.a.reuse");
+    expect(
+      issues({
+        connections: { g: { preset: "github-app", secret: "s", appId: "1", installationId: "x1" } },
+      })[0]?.path,
+    ).toBe("connections.g.installationId");
+    expect(issues({ connections: { z: { preset: "zoom-server-to-server", secret: "s" } } })[0]?.path).toBe(
+      "connections.z.accountId",
+    );
+  });
 });
