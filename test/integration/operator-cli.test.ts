@@ -19,7 +19,7 @@ describe("operator CLI (npm run broker)", () => {
   it("validate: lists the connections of a good file", () => {
     const { status, out } = cli("validate", "examples/broker.config.json");
     expect(status).toBe(0);
-    expect(out).toContain("7 valid connection(s)");
+    expect(out).toContain("8 valid connection(s)");
     expect(out).toContain("demo-ledger: token-exchange (preset ledger-enterprise)");
   });
 
