@@ -84,17 +84,21 @@ The broker made **${ratio(u.naiveUpstreamCalls, u.brokerUpstreamCalls)}x** fewer
 Bundled exactly as deployed (esbuild, minified ESM, \`infra/bundling.ts\`); initialization is the
 time to import the bundle in a fresh Node process, median of ${c.baseline.initMsSamples}.
 
-| bundle | size | init (ms) | size vs baseline | init vs baseline | largest contributors |
-|---|---|---|---|---|---|
+| bundle | size | init (ms) | size vs baseline | init vs baseline | cold request (ms) | cold request vs baseline | largest contributors |
+|---|---|---|---|---|---|---|---|
 ${[c.baseline, ...c.functions]
   .map(
     (b) =>
-      `| ${b.name} | ${kb(b.bytes)} | ${b.initMsMedian} | ${ratio(b.bytes, c.baseline.bytes)}x | ${ratio(b.initMsMedian, c.baseline.initMsMedian)}x | ${b.top
+      `| ${b.name} | ${kb(b.bytes)} | ${b.initMsMedian} | ${ratio(b.bytes, c.baseline.bytes)}x | ${ratio(b.initMsMedian, c.baseline.initMsMedian)}x | ${b.coldRequestMsMedian ?? "-"} | ${b.coldRequestMsMedian !== undefined && c.baseline.coldRequestMsMedian !== undefined ? `${ratio(b.coldRequestMsMedian, c.baseline.coldRequestMsMedian)}x` : "-"} | ${b.top
         .slice(0, 4)
         .map((m) => `${m.module} ${kb(m.bytes)}`)
         .join(", ")} |`,
   )
   .join("\n")}
+
+Cold request: a fresh process importing the bundle and answering its first request (the token
+function: a seed-002 credential, minted, secrets from the local file), against the baseline bundle
+importing the SDK clients and answering once.
 
 ## 5. Throughput (local server, cache hits)
 
