@@ -56,22 +56,23 @@ function contributors(metafile: Metafile): { module: string; bytes: number }[] {
     .slice(0, 6);
 }
 
-/** Module initialization in a fresh Node process: time to import the bundle, median of `runs`. */
-function initTime(file: string, runs: number): number {
-  const script = `const t0 = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t0));`;
+/** Runs `script` in `runs` fresh Node processes; the median of the milliseconds each prints. */
+function medianOfRuns(script: string, env: NodeJS.ProcessEnv, runs: number): number {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-      env: {
-        ...process.env,
-        BROKER_CONFIG_FILE: resolve("examples/broker.config.json"),
-        POWERTOOLS_METRICS_DISABLED: "true",
-      },
+      env: { ...process.env, POWERTOOLS_METRICS_DISABLED: "true", ...env },
     });
     samples.push(Number(out.toString()));
   }
   samples.sort((a, b) => a - b);
   return Math.round((samples[Math.floor(samples.length / 2)] as number) * 100) / 100;
+}
+
+/** Module initialization in a fresh Node process: time to import the bundle, median of `runs`. */
+function initTime(file: string, runs: number): number {
+  const script = `const t0 = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t0));`;
+  return medianOfRuns(script, { BROKER_CONFIG_FILE: resolve("examples/broker.config.json") }, runs);
 }
 
 /**
@@ -102,22 +103,16 @@ function coldRequestTime(file: string, runs: number): number {
     "if (response.statusCode !== 200) throw new Error(String(response.statusCode) + ' ' + response.body);",
     "process.stdout.write(String(performance.now() - t0));",
   ].join("\n");
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-      env: {
-        ...process.env,
-        BROKER_CONFIG_FILE: resolve("examples/broker.config.json"),
-        BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
-        BROKER_CACHE: "memory",
-        POWERTOOLS_METRICS_DISABLED: "true",
-        POWERTOOLS_LOG_LEVEL: "ERROR",
-      },
-    });
-    samples.push(Number(out.toString()));
-  }
-  samples.sort((a, b) => a - b);
-  return Math.round((samples[Math.floor(samples.length / 2)] as number) * 100) / 100;
+  return medianOfRuns(
+    script,
+    {
+      BROKER_CONFIG_FILE: resolve("examples/broker.config.json"),
+      BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
+      BROKER_CACHE: "memory",
+      POWERTOOLS_LOG_LEVEL: "ERROR",
+    },
+    runs,
+  );
 }
 
 export async function coldStart(runs: number): Promise<ColdStartResult> {

@@ -54,7 +54,8 @@ const num = (item: Record<string, AttributeValue>, name: string) =>
   item[name]?.N === undefined ? undefined : Number(item[name].N);
 const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
 
-const HEALTH_ATTRIBUTES = [
+/** The connection-health attributes of an item (metadata: never a value). */
+export const HEALTH_ATTRIBUTES = [
   "healthAt",
   "healthOutcome",
   "healthProblem",

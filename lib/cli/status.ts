@@ -1,5 +1,6 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { Broker, MIN_REMAINING_MS } from "../broker.ts";
+import { HEALTH_ATTRIBUTES } from "../cache/dynamodb-token-store.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import type { SecretSource } from "../secrets/secret-source.ts";
 
@@ -29,7 +30,7 @@ export interface ConnectionStatus {
   rejectedUntil?: string;
 }
 
-/** Never read: the sealed token fields and the wrapped data key. */
+/** Never read: the sealed access token and the wrapped data key. */
 const METADATA = [
   "pk",
   "expiresAt",
@@ -39,14 +40,7 @@ const METADATA = [
   "leaseOwner",
   "leaseExpiresAt",
   "cooldownUntil",
-  "healthAt",
-  "healthOutcome",
-  "healthProblem",
-  "healthUpstreamStatus",
-  "healthUpstreamError",
-  "failures",
-  "rejectedUntil",
-  "rejectedSecretVersion",
+  ...HEALTH_ATTRIBUTES,
   // Read only to see whether one is stored (it is sealed; the value is dropped unread).
   "refreshToken",
 ];
