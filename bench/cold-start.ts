@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build, type Metafile } from "esbuild";
 import { BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from "../infra/bundling.ts";
+import { resolvedConfigOf } from "../lib/local/config-env.ts";
 
 export interface BundleReport {
   name: string;
@@ -72,7 +73,7 @@ function medianOfRuns(script: string, env: NodeJS.ProcessEnv, runs: number): num
 /** Module initialization in a fresh Node process: time to import the bundle, median of `runs`. */
 function initTime(file: string, runs: number): number {
   const script = `const t0 = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t0));`;
-  return medianOfRuns(script, { BROKER_CONFIG_FILE: resolve("examples/broker.config.json") }, runs);
+  return medianOfRuns(script, {}, runs);
 }
 
 /**
@@ -106,7 +107,7 @@ function coldRequestTime(file: string, runs: number): number {
   return medianOfRuns(
     script,
     {
-      BROKER_CONFIG_FILE: resolve("examples/broker.config.json"),
+      BROKER_CONFIG_RESOLVED: resolvedConfigOf("examples/broker.config.json"),
       BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
       BROKER_CACHE: "memory",
       POWERTOOLS_LOG_LEVEL: "ERROR",

@@ -46,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
     options: { ...help, show: { type: "boolean" } },
     async run(values, [name]) {
       if (!name) throw new UsageError("token needs a connection name");
+      (await import("../lib/local/config-env.ts")).resolveConfigEnv();
       const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
       const credential = await brokerFromEnv().getCredential(name);
       out({
@@ -72,6 +73,7 @@ const COMMANDS: Record<string, Command> = {
         process.env.AWS_SECRET_ACCESS_KEY ??= "local";
       }
       const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+      (await import("../lib/local/config-env.ts")).resolveConfigEnv();
       const { configFromEnv } = await import("../lib/runtime/broker-from-env.ts");
       const { connectionStatus, formatStatus } = await import("../lib/cli/status.ts");
       const client = new DynamoDBClient({ maxAttempts: 2 });

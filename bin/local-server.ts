@@ -16,6 +16,9 @@ if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_D
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
 }
 
+// Validate the connections file now, with every bad field's path; the broker loads the result.
+const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
+resolveConfigEnv();
 const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
 const auth = await localAuthFromEnv();
 if (auth.mode === "none") process.env.BROKER_ALLOW_ANONYMOUS = "true";

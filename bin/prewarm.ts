@@ -7,6 +7,8 @@ process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
 process.env.POWERTOOLS_DEV ??= "true";
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
+const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
+resolveConfigEnv();
 const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
 const { prewarm } = await import("../lib/prewarm.ts");
 

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { App, type AppProps, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { loadConfigFile } from "../lib/config/broker-config.ts";
+import { serializeResolvedConfig } from "../lib/config/resolved-config.ts";
 import { assertDeployableUpstreams } from "./deployed-upstreams.ts";
 import { parseStages, selectStage } from "./stage-config.ts";
 import { TokenBrokerStack } from "./token-broker-stack.ts";
@@ -25,11 +27,18 @@ export function buildApp(props: AppProps = {}): { app: App; stack: TokenBrokerSt
   const [stageName, stage] = selectStage(stages, app.node.tryGetContext("stage") as string | undefined);
   const brokerConfigPath = resolve(stage.brokerConfig);
   assertDeployableUpstreams(JSON.parse(readFileSync(brokerConfigPath, "utf8")), stage.brokerConfig);
+  const brokerConfig = loadConfigFile(brokerConfigPath);
+  // What the functions load: the config as validated here (no schema library in their bundles).
+  const resolvedConfigPath = join(
+    mkdtempSync(join(tmpdir(), "broker-config-")),
+    "broker.config.resolved.json",
+  );
+  writeFileSync(resolvedConfigPath, serializeResolvedConfig(brokerConfig));
   const stack = new TokenBrokerStack(app, `TokenBroker-${stageName}`, {
     stageName,
     stage,
-    brokerConfig: loadConfigFile(brokerConfigPath),
-    brokerConfigPath,
+    brokerConfig,
+    resolvedConfigPath,
     ...(stage.env ? { env: stage.env } : {}),
     description: `Token broker, stage ${stageName}`,
   });

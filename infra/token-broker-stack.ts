@@ -35,8 +35,8 @@ export interface TokenBrokerStackProps extends StackProps {
   stageName: string;
   stage: StageConfig;
   brokerConfig: BrokerConfig;
-  /** Absolute path of the broker config file, bundled with each function. */
-  brokerConfigPath: string;
+  /** Absolute path of the resolved (validated) config, bundled with each function. */
+  resolvedConfigPath: string;
 }
 
 export const METRICS_NAMESPACE = "TokenBroker";
@@ -113,7 +113,7 @@ export class TokenBrokerStack extends Stack {
       description: `${service}: token API`,
       memorySize: 512,
       timeout: TOKEN_TIMEOUT,
-      brokerConfigPath: props.brokerConfigPath,
+      resolvedConfigPath: props.resolvedConfigPath,
       // The handler enforces the same origins as the gateway's CORS (browsers only honour CORS).
       environment: { ...commonEnvironment, BROKER_CORS_ORIGINS: stage.corsOrigins.join(",") },
       logRetention,
@@ -211,7 +211,7 @@ export class TokenBrokerStack extends Stack {
         // Refreshes a few connections at a time, each within the upstream timeout and retries.
         memorySize: 256,
         timeout: Duration.seconds(60),
-        brokerConfigPath: props.brokerConfigPath,
+        resolvedConfigPath: props.resolvedConfigPath,
         environment: {
           ...commonEnvironment,
           BROKER_PREWARM_WINDOW_SECONDS: String(stage.prewarmRateMinutes * 60 + maxSkew + 60),

@@ -6,14 +6,20 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from "../bundling.ts";
 
+/** Where the resolved config sits in each function's asset. */
+export const RESOLVED_CONFIG_FILE = "broker.config.resolved.json";
+
 export interface BrokerFunctionProps {
   /** Path of the handler module (functions/<name>/handler.ts). */
   entry: string;
   description: string;
   memorySize: number;
   timeout: Duration;
-  /** The validated broker config file, copied next to the bundle as broker.config.json. */
-  brokerConfigPath: string;
+  /**
+   * The config as synth validated it (resolved form), copied next to the bundle: the function
+   * loads it without a schema library.
+   */
+  resolvedConfigPath: string;
   environment: Record<string, string>;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
@@ -39,7 +45,7 @@ export class BrokerFunction extends Construct {
       description: `${props.description} (execution role)`,
     });
     this.logGroup.grantWrite(this.role);
-    const configPath = props.brokerConfigPath;
+    const configPath = props.resolvedConfigPath;
     this.function = new NodejsFunction(this, "Function", {
       entry: props.entry,
       handler: "handler",
@@ -53,7 +59,7 @@ export class BrokerFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
-        BROKER_CONFIG_FILE: "broker.config.json",
+        BROKER_CONFIG_RESOLVED_FILE: RESOLVED_CONFIG_FILE,
         BROKER_SECRETS: "aws",
         NODE_OPTIONS: "--enable-source-maps",
         ...props.environment,
@@ -72,7 +78,7 @@ export class BrokerFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_input: string, output: string) => [
-            `cp "${configPath}" "${output}/broker.config.json"`,
+            `cp "${configPath}" "${output}/${RESOLVED_CONFIG_FILE}"`,
           ],
         },
       },

@@ -2,16 +2,13 @@ import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
 import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
+import { CONNECTION_NAME } from "./connection-name.ts";
 import { PRESETS } from "../presets/registry.ts";
-import {
-  type Delivery,
-  delivery as deliverySchema,
-  type ProxySettings,
-  proxySettings,
-} from "../proxy/proxy-config.ts";
-import { SCHEMES } from "../schemes/registry.ts";
+import { delivery as deliverySchema, proxySettings } from "../proxy/proxy-config.ts";
+import type { Delivery, ProxySettings } from "../proxy/proxy-rules.ts";
+import { SCHEME_SCHEMAS } from "../schemes/schema-registry.ts";
 
-type SchemeConfig = z.output<(typeof SCHEMES)[number]["schema"]>;
+type SchemeConfig = z.output<(typeof SCHEME_SCHEMAS)[number]["schema"]>;
 
 /**
  * A validated connection: its generic scheme config, the preset it came from (if any), and how its
@@ -30,8 +27,7 @@ export interface BrokerConfig {
   readonly connections: ReadonlyMap<string, ConnectionConfig>;
 }
 
-/** Connection names appear in URLs and resource names: keep them boring. */
-export const CONNECTION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+export { CONNECTION_NAME } from "./connection-name.ts";
 
 // zod/mini ships no messages by default: load English ones (for "expected string, received ..." and the like).
 z.config(en());
@@ -62,7 +58,7 @@ function formatPath(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
 
-const schemeByName = new Map<string, (typeof SCHEMES)[number]>(SCHEMES.map((s) => [s.name, s]));
+const schemeByName = new Map<string, (typeof SCHEME_SCHEMAS)[number]>(SCHEME_SCHEMAS.map((s) => [s.name, s]));
 const presetByName = new Map<string, (typeof PRESETS)[number]>(PRESETS.map((p) => [p.name, p]));
 
 /** Schemes whose credential is long-lived: never handed to callers unless the config says so. */

@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
-import { accessPolicy } from "../auth/access-policy.ts";
+import { accessPolicy } from "../auth/access-policy.schema.ts";
 import { intRange, text } from "./schema-helpers.ts";
-import { templateString } from "./template.ts";
+import { templateString } from "./template-schema.ts";
+import { upstreamUrlProblem } from "./upstream-url.ts";
 
 /** HTTP header names (RFC 9110 token). */
 export const headerName = z
@@ -23,14 +24,8 @@ const positiveSeconds = z.int().check(z.positive());
  */
 export const upstreamUrl = z.url().check(
   z.superRefine((value, ctx) => {
-    const url = new URL(value);
-    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-    if (url.protocol === "https:" || (url.protocol === "http:" && loopback)) return;
-    ctx.issues.push({
-      code: "custom",
-      input: value,
-      message: "must be https (plain http is allowed only for 127.0.0.1/localhost/[::1])",
-    });
+    const problem = upstreamUrlProblem(value);
+    if (problem) ctx.issues.push({ code: "custom", input: value, message: problem });
   }),
 );
 

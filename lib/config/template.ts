@@ -1,5 +1,3 @@
-import * as z from "zod/mini";
-
 /**
  * `{{name}}` placeholders in config strings. A string that is exactly one placeholder renders to
  * the raw value; otherwise values are interpolated as text. Which names a template may use is
@@ -46,49 +44,13 @@ export function renderJson(template: unknown, vars: RenderVars): unknown {
   return template;
 }
 
-function allowedText(allowed: readonly string[]) {
+export function allowedText(allowed: readonly string[]) {
   return allowed.map((a) => `{{${a === "secret" ? "secret.<field>" : a}}}`).join(", ");
 }
 
-function unknownPlaceholders(template: string, allowed: readonly string[]): string[] {
+export function unknownPlaceholders(template: string, allowed: readonly string[]): string[] {
   return placeholders(template).filter((name) => {
     if (name.startsWith("secret.")) return !allowed.includes("secret") || name.length === 7;
     return !allowed.includes(name);
   });
-}
-
-/** A template string that may use only the given placeholders (`secret` allows `secret.<field>`). */
-export function templateString(allowed: readonly string[]) {
-  return z.string().check(
-    z.superRefine((value, ctx) => {
-      for (const name of unknownPlaceholders(value, allowed)) {
-        ctx.issues.push({
-          code: "custom",
-          input: value,
-          message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
-        });
-      }
-    }),
-  );
-}
-
-/** Any JSON value whose strings are templates restricted as in templateString. */
-export function templateJson(allowed: readonly string[]) {
-  const check = (value: unknown, path: (string | number)[], issues: z.core.$ZodRawIssue[]) => {
-    if (typeof value === "string") {
-      for (const name of unknownPlaceholders(value, allowed)) {
-        issues.push({
-          code: "custom",
-          input: value,
-          path,
-          message: `unknown placeholder {{${name}}}; allowed: ${allowedText(allowed)}`,
-        });
-      }
-    } else if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) check(v, [...path, i], issues);
-    } else if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) check(v, [...path, k], issues);
-    }
-  };
-  return z.json().check(z.superRefine((value, ctx) => check(value, [], ctx.issues)));
 }

@@ -1,6 +1,5 @@
-import * as z from "zod/mini";
 import type { Broker } from "../broker.ts";
-import { CONNECTION_NAME } from "../config/broker-config.ts";
+import { CONNECTION_NAME } from "../config/connection-name.ts";
 import { isAllowed } from "../auth/access-policy.ts";
 import type { Caller } from "../auth/caller.ts";
 import {
@@ -38,15 +37,33 @@ export interface ApiRequest {
 
 export const MAX_BODY_BYTES = 4 * 1024;
 
+/** A tokenId as the token route hands it out (see tokenIdOf). */
+const TOKEN_ID = /^[A-Za-z0-9_-]{22}$/;
+
 /**
  * The token request body: empty, or the id of a token the upstream rejected (forced refresh,
- * opt-in per connection). Strict, so that a typo'd option is an error, not ignored.
+ * opt-in per connection). Strict, so that a typo'd option is an error, not ignored. Checked by
+ * hand: the deployed function carries no schema library.
  */
-const tokenRequestBody = z.strictObject({
-  rejectedTokenId: z.optional(
-    z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/, "must be a tokenId from a previous answer")),
-  ),
-});
+function tokenRequestBody(parsed: unknown): { rejectedTokenId?: string } {
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new BadRequestError("The request body must be a JSON object.");
+  }
+  const unknown = Object.keys(parsed).filter((key) => key !== "rejectedTokenId");
+  if (unknown.length > 0) {
+    throw new BadRequestError(
+      `Invalid request body: ${unknown.length} unknown field(s); allowed: rejectedTokenId.`,
+    );
+  }
+  const { rejectedTokenId } = parsed as { rejectedTokenId?: unknown };
+  if (rejectedTokenId === undefined) return {};
+  if (typeof rejectedTokenId !== "string" || !TOKEN_ID.test(rejectedTokenId)) {
+    throw new BadRequestError(
+      "Invalid request body at rejectedTokenId: must be a tokenId from a previous answer.",
+    );
+  }
+  return { rejectedTokenId };
+}
 
 export async function handleApiRequest(broker: Broker, request: ApiRequest): Promise<HttpResponse> {
   switch (request.routeKey) {
@@ -113,7 +130,7 @@ function requireCaller(request: ApiRequest): Caller {
   return request.caller;
 }
 
-function parseBody(request: ApiRequest): z.output<typeof tokenRequestBody> {
+function parseBody(request: ApiRequest): { rejectedTokenId?: string } {
   const body = request.body ?? "";
   // Size and media type first: a blank body is "no body" only when it is also small and JSON.
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
@@ -131,14 +148,7 @@ function parseBody(request: ApiRequest): z.output<typeof tokenRequestBody> {
   } catch {
     throw new BadRequestError("The request body is not valid JSON.");
   }
-  const result = tokenRequestBody.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new BadRequestError(
-      `Invalid request body${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message}.`,
-    );
-  }
-  return result.data;
+  return tokenRequestBody(parsed);
 }
 
 /** Unknown path: 404; a known path with the wrong method: 405 with Allow. */

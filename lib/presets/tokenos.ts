@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { connectionBase, upstreamUrl } from "../config/common.ts";
 import { intRange, text } from "../config/schema-helpers.ts";
-import { clientAuth } from "../schemes/oauth2-client-credentials.ts";
+import { clientAuth } from "../schemes/oauth2-client-credentials.schema.ts";
 import { commonFields, type PresetDefinition } from "./preset.ts";
 
 const schema = z

@@ -4,7 +4,7 @@ import { BASE_HEADERS, type HttpResponse } from "../http/responses.ts";
 import { logger } from "../observability/logger.ts";
 import { countMetric, METRIC, proxyLatencyMetric } from "../observability/metrics.ts";
 import { forward, type ForwardResponse } from "../upstream/forward.ts";
-import { matchRule, NEVER_FORWARDED, NEVER_RETURNED, type ProxySettings } from "./proxy-config.ts";
+import { matchRule, NEVER_FORWARDED, NEVER_RETURNED, type ProxySettings } from "./proxy-rules.ts";
 import { parseProxyTarget, upstreamUrlFor } from "./proxy-path.ts";
 
 export interface ProxyInput {

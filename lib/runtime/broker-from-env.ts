@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../broker.ts";
@@ -8,7 +9,8 @@ import { MemoryTokenCache } from "../cache/memory-token-cache.ts";
 import { localDataKeys, TokenSealer } from "../cache/token-sealer.ts";
 import type { TokenCache } from "../cache/token-cache.ts";
 import type { HealthStore } from "../health/connection-health.ts";
-import { type BrokerConfig, loadConfigFile, parseConfig } from "../config/broker-config.ts";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import { parseResolvedConfig } from "../config/resolved-config.ts";
 import { ConfigError } from "../errors.ts";
 import { awsSecretsManager } from "../secrets/aws-secrets-manager.ts";
 import { CachedSecretSource } from "../secrets/cached-secret-source.ts";
@@ -17,25 +19,35 @@ import type { SecretSource } from "../secrets/secret-source.ts";
 
 /**
  * Process settings, from the environment (the same in Lambda and locally):
- * - BROKER_CONFIG (inline JSON) or BROKER_CONFIG_FILE (path; default broker.config.json)
+ * - BROKER_CONFIG_RESOLVED_FILE (set by the stack; relative to the bundle) or BROKER_CONFIG_RESOLVED
+ *   (inline): the config validated at synth, or by the local commands (lib/local/config-env.ts)
  * - BROKER_SECRETS: "aws" (default) or "file:<path>" (a local JSON secrets file)
  * - BROKER_SECRETS_MAX_AGE_SECONDS: how long a secret is reused per process (default 300)
  * - BROKER_CACHE: see cacheFromEnv
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
-  if (env.BROKER_CONFIG) {
-    let json: unknown;
+  if (env.BROKER_CONFIG_RESOLVED)
+    return parseResolvedConfig(env.BROKER_CONFIG_RESOLVED, "BROKER_CONFIG_RESOLVED");
+  if (env.BROKER_CONFIG_RESOLVED_FILE) {
+    // In Lambda, relative to the bundle (LAMBDA_TASK_ROOT), where the stack puts it.
+    const file = resolve(env.LAMBDA_TASK_ROOT ?? ".", env.BROKER_CONFIG_RESOLVED_FILE);
+    let text: string;
     try {
-      json = JSON.parse(env.BROKER_CONFIG);
+      text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new ConfigError("BROKER_CONFIG", [
-        { path: "", message: `not valid JSON: ${(error as Error).message}` },
+      throw new ConfigError(file, [
+        { path: "", message: `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})` },
       ]);
     }
-    return parseConfig(json, "BROKER_CONFIG");
+    return parseResolvedConfig(text, file);
   }
-  // In Lambda, relative to the bundle (LAMBDA_TASK_ROOT), where the stack puts broker.config.json.
-  return loadConfigFile(resolve(env.LAMBDA_TASK_ROOT ?? ".", env.BROKER_CONFIG_FILE ?? "broker.config.json"));
+  throw new ConfigError("environment", [
+    {
+      path: "BROKER_CONFIG_RESOLVED_FILE",
+      message:
+        "no validated config: the stack sets it; local commands validate BROKER_CONFIG or BROKER_CONFIG_FILE first",
+    },
+  ]);
 }
 
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretSource {

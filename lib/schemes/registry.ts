@@ -3,7 +3,10 @@ import { signedJwtScheme } from "./signed-jwt.ts";
 import { staticScheme } from "./static.ts";
 import { tokenExchangeScheme } from "./token-exchange.ts";
 
-/** Every credential scheme the broker knows. A new scheme is one file plus one line here. */
+/**
+ * Every credential scheme the broker knows, at run time (no zod). A new scheme is a file and its
+ * `.schema.ts` beside it, plus one line here and one in ./schema-registry.ts.
+ */
 export const SCHEMES = [
   staticScheme,
   signedJwtScheme,

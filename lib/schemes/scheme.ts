@@ -46,11 +46,19 @@ export interface ExchangingScheme {
 export type CredentialScheme = MintingScheme | ExchangingScheme;
 
 /**
- * One credential scheme: its config schema (a zod object with a literal `scheme` field) and a
- * factory. Register new schemes in ./registry.ts.
+ * One credential scheme at run time: its name and a factory. No zod here: the deployed functions
+ * load a config that synth already validated. Register in ./registry.ts.
  */
-export interface SchemeDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
+export interface SchemeDefinition<C> {
+  readonly name: string;
+  create(config: C): CredentialScheme;
+}
+
+/**
+ * A scheme's config schema (a zod object with a literal `scheme` field), used at load and synth
+ * only. Register in ./schema-registry.ts.
+ */
+export interface SchemeSchema<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
   readonly schema: S;
-  create(config: z.output<S>): CredentialScheme;
 }

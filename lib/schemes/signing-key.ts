@@ -1,7 +1,5 @@
 import { createPrivateKey } from "node:crypto";
 import { type CryptoKey, importJWK, importPKCS8, type JWK } from "jose";
-import * as z from "zod/mini";
-import { text } from "../config/schema-helpers.ts";
 import { SecretInvalidError } from "../errors.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
@@ -19,19 +17,17 @@ export const ASYMMETRIC_ALGORITHMS = [
   "ES512",
   "EdDSA",
 ] as const;
-export const signingAlgorithm = z.enum([...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS]);
-export type SigningAlgorithm = z.infer<typeof signingAlgorithm>;
+export type SigningAlgorithm = (typeof HMAC_ALGORITHMS)[number] | (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 /**
  * Where the signing key lives in the secret and how its text becomes key bytes. HMAC keys are used
- * as UTF-8 bytes of the text unless the vendor says they are base64; asymmetric keys are PKCS#8
- * PEM or a private JWK (JSON text), detected from the value.
+ * as UTF-8 bytes of the text unless the vendor says they are base64; asymmetric keys are PKCS#8,
+ * PKCS#1 or SEC1 PEM, or a private JWK (JSON text), detected from the value. Schema: ./signing-key.schema.ts.
  */
-export const signingKeySpec = z.strictObject({
-  field: text(1),
-  encoding: z._default(z.enum(["utf8", "base64", "base64url"]), "utf8"),
-});
-export type SigningKeySpec = z.infer<typeof signingKeySpec>;
+export interface SigningKeySpec {
+  field: string;
+  encoding: "utf8" | "base64" | "base64url";
+}
 
 export type SigningKey = CryptoKey | Uint8Array;
 

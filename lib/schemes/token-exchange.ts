@@ -1,6 +1,3 @@
-import * as z from "zod/mini";
-import { exchangedBase, headerName, headerTemplates, upstreamUrl } from "../config/common.ts";
-import { templateJson, templateString } from "../config/template.ts";
 import {
   BrokerError,
   RefreshRejectedError,
@@ -14,7 +11,8 @@ import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { Secret } from "../secrets/secret-source.ts";
 import { renderHeaders, renderSecretJson } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
-import { jwtTemplate, mintJwt } from "./signed-jwt.ts";
+import { mintJwt } from "./signed-jwt.ts";
+import type { TokenExchangeConfig } from "./token-exchange.schema.ts";
 import {
   getPath,
   hostOf,
@@ -24,70 +22,15 @@ import {
   requireToken,
 } from "./token-response.ts";
 
-const fieldPath = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a field name or dot path"));
-
-function endpoint(allowed: readonly string[]) {
-  return z.strictObject({
-    url: upstreamUrl,
-    /** Extra request headers (templates); content-type and accept are JSON. */
-    headers: z.optional(z.record(headerName, templateString(allowed))),
-    /** JSON request body; strings are templates. */
-    body: templateJson(allowed),
-  });
-}
-
-const schema = z
-  .strictObject({
-    scheme: z.literal("token-exchange"),
-    ...exchangedBase,
-    /**
-     * Sign, then exchange (GitHub Apps): a JWT minted per exchange from this template, usable as
-     * {{jwt}} in the exchange request's headers and body.
-     */
-    jwt: z.optional(jwtTemplate),
-    exchange: endpoint(["secret", "jwt"]),
-    /** Optional refresh request; {{refreshToken}} is the stored refresh token. */
-    refresh: z.optional(endpoint(["secret", "refreshToken"])),
-    response: z._default(
-      z.strictObject({
-        accessToken: z._default(fieldPath, "access_token"),
-        expiresIn: z._default(fieldPath, "expires_in"),
-        /** Or an absolute expiry: ISO 8601 text (`expires_at`) or epoch seconds. Wins over expiresIn. */
-        expiresAt: z.optional(fieldPath),
-        refreshToken: z.optional(fieldPath),
-        refreshExpiresIn: z.optional(fieldPath),
-      }),
-      { accessToken: "access_token", expiresIn: "expires_in" },
-    ),
-    headers: z._default(headerTemplates(["secret", "token"]), { Authorization: "Bearer {{token}}" }),
-  })
-  .check(
-    z.refine((c) => !c.refresh || c.response.refreshToken, {
-      message: "a refresh request needs response.refreshToken (where the refresh token is in the response)",
-      path: ["response", "refreshToken"],
-    }),
-    z.refine((c) => c.jwt !== undefined || !JSON.stringify(c.exchange).includes("{{jwt}}"), {
-      message: "{{jwt}} needs a jwt template on the connection",
-      path: ["exchange"],
-    }),
-    z.refine((c) => c.jwt === undefined || c.jwt.expiresInSeconds !== undefined, {
-      message: "a JWT used to authenticate an exchange needs expiresInSeconds (keep it short)",
-      path: ["jwt", "expiresInSeconds"],
-    }),
-  );
-
-type Config = z.output<typeof schema>;
+type Config = TokenExchangeConfig;
 
 /**
  * A JSON credential exchange with optional refresh (seed 004 and any API of that shape): refresh
  * while the refresh token lives, full exchange otherwise, and a full exchange when a refresh is
  * rejected (the chain is dead; RFC 9700 2.2.2).
  */
-export const tokenExchangeScheme: SchemeDefinition<typeof schema> = {
+export const tokenExchangeScheme: SchemeDefinition<Config> = {
   name: "token-exchange",
-  schema,
   create(config) {
     return {
       kind: "exchanged",

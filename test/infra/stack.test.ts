@@ -9,6 +9,8 @@ import { loadConfigFile } from "../../lib/config/broker-config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { ROUTES } from "../../lib/http/routes.ts";
 import { buildApp } from "../../infra/build-app.ts";
+import { RESOLVED_CONFIG_FILE } from "../../infra/constructs/broker-function.ts";
+import { resolvedConfigOf } from "../../lib/local/config-env.ts";
 import { UnknownStageError } from "../../infra/stage-config.ts";
 
 interface Synthesized {
@@ -160,7 +162,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
         Environment: {
           Variables: expect.objectContaining({
             BROKER_SECRETS: "aws",
-            BROKER_CONFIG_FILE: "broker.config.json",
+            BROKER_CONFIG_RESOLVED_FILE: "broker.config.resolved.json",
             BROKER_CACHE: expect.anything(),
             BROKER_CACHE_KEY: {
               "Fn::Join": ["", ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TableKey/), "Arn"] }]],
@@ -177,8 +179,9 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       String((r as { Properties: { Description: string } }).Properties.Description).includes("token API"),
     ) as { Metadata: Record<string, string> };
     const assetDir = join(outdir, fn.Metadata["aws:asset:path"] as string);
-    expect(JSON.parse(readFileSync(join(assetDir, "broker.config.json"), "utf8"))).toEqual(
-      JSON.parse(readFileSync(stage.brokerConfig, "utf8")),
+    // The config as synth validated it: the function loads it without a schema library.
+    expect(readFileSync(join(assetDir, RESOLVED_CONFIG_FILE), "utf8")).toBe(
+      resolvedConfigOf(stage.brokerConfig),
     );
     // The deployed environment (minus CloudFormation references), with local secrets and cache.
     const deployed = (
@@ -373,6 +376,29 @@ describe.each(["dev", "prod"])("stage %s: the operator's dashboard", (stageName)
     ])
       expect(body, needle).toContain(needle);
   }, 120_000);
+});
+
+describe("the deployed bundles", () => {
+  it.each(["functions/token/handler.ts", "functions/prewarm/handler.ts"])(
+    "%s carries no schema library (the config was validated at synth)",
+    async (entry) => {
+      const { build } = await import("esbuild");
+      const { metafile } = await build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        write: false,
+        metafile: true,
+        logLevel: "silent",
+      });
+      const inputs = Object.keys(metafile.inputs);
+      expect(inputs.filter((path) => path.includes("node_modules/zod"))).toEqual([]);
+      expect(inputs.filter((path) => path.endsWith(".schema.ts") || path.includes("lib/presets/"))).toEqual(
+        [],
+      );
+    },
+  );
 });
 
 describe("stage variations", () => {
