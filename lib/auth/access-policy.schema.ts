@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { text } from "../config/schema-helpers.ts";
+import type { AccessRule } from "./access-policy.ts";
 
 /**
  * A connection's allow-list. A caller may use the connection when it matches at least one rule;
@@ -23,3 +24,6 @@ export const accessRule = z
   );
 
 export const accessPolicy = z.optional(z.array(accessRule).check(z.minLength(1)));
+
+// The schema's output is exactly the run-time type (checked by the compiler).
+export const _accessRuleShape: z.output<typeof accessRule> extends AccessRule ? true : never = true;
