@@ -42,7 +42,9 @@ figures measured in the same run on the same machine.
 
 Upstream token endpoint on 127.0.0.1 answering after ${w.upstreamDelayMs} ms. Broker rows invoke the
 token Lambda handler (middy, logger, problem/CORS middlewares) sequentially; the ratio column is
-p50 against the raw DynamoDB \`GetItem\` of the same item.
+p50 against the raw DynamoDB \`GetItem\` of the same item. The DynamoDB-hit and raw \`GetItem\` rows are
+measured interleaved (one of each in turn, after a warm-up of both), so both meet the same server
+and JIT state.
 
 | path | requests | p50 | p99 | max | p50 vs GetItem |
 |---|---|---|---|---|---|

@@ -40,6 +40,33 @@ export async function measure(
   return samples;
 }
 
+/**
+ * Alternates `a` and `b` (a, b, a, b...) `total` times each after `warmup` rounds; returns both
+ * series of latencies (ms). For ratios between two paths that share a server and a JIT.
+ */
+export async function interleave(
+  total: number,
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  warmup = 500,
+): Promise<[number[], number[]]> {
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let i = 0; i < total; i++) {
+    let t0 = performance.now();
+    await a();
+    sa.push(performance.now() - t0);
+    t0 = performance.now();
+    await b();
+    sb.push(performance.now() - t0);
+  }
+  return [sa, sb];
+}
+
 export function ratio(a: number, b: number): number {
   return Math.round((a / b) * 100) / 100;
 }
