@@ -6,7 +6,12 @@ import { remainingInvocationMs } from "../runtime/invocation-deadline.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 import type { DynamoDbTokenStore, StoredTokens } from "./dynamodb-token-store.ts";
-import type { CachedTokens, RefreshPolicy, TokenLoader } from "./token-cache.ts";
+import {
+  type CachedTokens,
+  type RefreshPolicy,
+  type TokenLoader,
+  withoutRefreshToken,
+} from "./token-cache.ts";
 
 export interface DynamoDbTokenCacheOptions {
   /** Identifies this instance as lease owner (default: a random UUID per process). */
@@ -225,10 +230,6 @@ export class DynamoDbTokenCache {
       table: this.#store.tableName,
     });
   }
-}
-
-function withoutRefreshToken({ refreshToken: _r, refreshExpiresAt: _e, ...rest }: TokenSet): TokenSet {
-  return rest;
 }
 
 function cooldownError(remainingMs: number): UpstreamUnavailableError {

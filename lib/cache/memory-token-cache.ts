@@ -6,6 +6,7 @@ import {
   refreshFromUpstream,
   type TokenCache,
   type TokenLoader,
+  withoutRefreshToken,
 } from "./token-cache.ts";
 
 export interface MemoryTokenCacheOptions {
@@ -54,8 +55,7 @@ export class MemoryTokenCache implements TokenCache {
       let held = current;
       if (held?.refreshToken !== undefined && (error as BrokerError).refreshTokenSpent === true) {
         // The failed attempt may have consumed it: never present it again (RFC 9700 4.14.2).
-        const { refreshToken: _r, refreshExpiresAt: _e, ...rest } = held;
-        held = rest;
+        held = withoutRefreshToken(held);
         if (this.#entries.get(key) === current) this.#entries.set(key, held);
       }
       if (held && policy.isUsable(held)) return { tokens: held, source: "memory" };

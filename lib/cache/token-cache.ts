@@ -41,3 +41,8 @@ export const refreshFromUpstream: TokenLoader = async (_key, policy, current) =>
   tokens: await policy.refresh(current),
   source: "upstream",
 });
+
+/** A token set whose refresh token is treated as spent: never presented again (RFC 9700 4.14.2). */
+export function withoutRefreshToken({ refreshToken: _r, refreshExpiresAt: _e, ...rest }: TokenSet): TokenSet {
+  return rest;
+}

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { type BrokerConfig, loadConfigFile, parseConfig } from "../config/broker-config.ts";
 import { serializeResolvedConfig } from "../config/resolved-config.ts";
 import { ConfigError } from "../errors.ts";
@@ -30,5 +29,5 @@ export function resolveConfigEnv(env: NodeJS.ProcessEnv = process.env): BrokerCo
 
 /** For tests and tools: the resolved form of a connections file. */
 export function resolvedConfigOf(file: string): string {
-  return serializeResolvedConfig(parseConfig(JSON.parse(readFileSync(file, "utf8")), file));
+  return serializeResolvedConfig(loadConfigFile(file));
 }
