@@ -1,10 +1,10 @@
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { EmfMetrics, MetricUnit } from "./emf-metrics.ts";
 
 /**
- * Broker metrics as CloudWatch EMF (AWS Lambda Powertools Metrics), published by the handlers'
- * logMetrics middleware. Names are the stable contract the stack's alarms use.
+ * Broker metrics as CloudWatch EMF, published by the handlers' publishMetrics middleware. Names are
+ * the stable contract the stack's alarms use.
  */
-export const metrics = new Metrics({
+export const metrics = new EmfMetrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "TokenBroker",
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "token-broker",
 });

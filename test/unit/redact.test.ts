@@ -35,7 +35,7 @@ describe("redaction", () => {
 
   it("the logger redacts credential-named keys and registered values in every line", () => {
     const lines: string[] = [];
-    // Powertools writes through its own console: info to stdout, warnings and errors to stderr.
+    // The logger writes info to stdout, warnings and errors to stderr.
     for (const stream of [process.stdout, process.stderr]) {
       vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
         lines.push(String(chunk));
