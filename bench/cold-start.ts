@@ -11,13 +11,19 @@ export interface BundleReport {
   /** Largest contributors (package or source folder) in output bytes. */
   top: { module: string; bytes: number }[];
   initMsMedian: number;
+  /** Median over rounds of this bundle's init divided by the baseline's in the same round. */
+  initVsBaseline: number;
   initMsSamples: number;
   /** Fresh process: import plus the first answer (a minted credential for the token function). */
   coldRequestMsMedian?: number;
+  coldRequestVsBaseline?: number;
 }
 
 export interface ColdStartResult {
+  /** The floor: a bundle importing only the AWS SDK clients the broker uses. */
   baseline: BundleReport;
+  /** The floor before token sealing made KMS one of those clients (DynamoDB, Secrets Manager). */
+  baselineWithoutKms: BundleReport;
   functions: BundleReport[];
 }
 
@@ -57,31 +63,50 @@ function contributors(metafile: Metafile): { module: string; bytes: number }[] {
     .slice(0, 6);
 }
 
-/** Runs `script` in `runs` fresh Node processes; the median of the milliseconds each prints. */
-function medianOfRuns(script: string, env: NodeJS.ProcessEnv, runs: number): number {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-      env: { ...process.env, POWERTOOLS_METRICS_DISABLED: "true", ...env },
-    });
-    samples.push(Number(out.toString()));
+/**
+ * Runs each script in `runs` fresh Node processes, interleaved (one process per script in turn,
+ * the order reversed every round) so that a slower or faster spell of the machine falls on every
+ * bundle alike. Per script: the median of the milliseconds it prints, and the median over rounds
+ * of its time divided by the first script's time in the same round (a paired ratio, steadier than
+ * a ratio of medians on a machine whose speed drifts).
+ */
+function interleaved(
+  scripts: string[],
+  env: NodeJS.ProcessEnv,
+  runs: number,
+): { msMedian: number; ratioMedian: number }[] {
+  const samples = scripts.map(() => [] as number[]);
+  for (let round = 0; round < runs; round++) {
+    const order = scripts.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", scripts[i] as string], {
+        env: { ...process.env, POWERTOOLS_METRICS_DISABLED: "true", ...env },
+      });
+      samples[i]?.push(Number(out.toString()));
+    }
   }
-  samples.sort((a, b) => a - b);
-  return Math.round((samples[Math.floor(samples.length / 2)] as number) * 100) / 100;
+  const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+  const first = samples[0] as number[];
+  return samples.map((list) => ({
+    msMedian: Math.round(median(list) * 100) / 100,
+    ratioMedian: Math.round(median(list.map((ms, round) => ms / (first[round] as number))) * 1000) / 1000,
+  }));
 }
 
-/** Module initialization in a fresh Node process: time to import the bundle, median of `runs`. */
-function initTime(file: string, runs: number): number {
-  const script = `const t0 = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t0));`;
-  return medianOfRuns(script, {}, runs);
+/** Module initialization in a fresh Node process: time to import the bundle. */
+function initScript(file: string): string {
+  return `const t0 = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t0));`;
 }
 
 /**
  * A fresh process importing the bundle and serving its first request: for the token function a
- * seed-002 credential (minted, secrets from the local file, in-process cache), so work moved from
- * init to the first request is counted too. Median of `runs`.
+ * seed-002 credential (minted, secrets from the local file), so work moved from init to the first
+ * request is counted too. The cache setting is the deployed one (the shared table, here never
+ * reached: a minted credential does not use it), so building the broker for it is counted as well.
  */
-function coldRequestTime(file: string, runs: number): number {
+function coldRequestScript(file: string): string {
+  // The baselines answer any event with 200 and `{}`.
   const event = {
     version: "2.0",
     routeKey: "POST /v1/connections/{name}/token",
@@ -97,55 +122,89 @@ function coldRequestTime(file: string, runs: number): number {
     },
     isBase64Encoded: false,
   };
-  const script = [
+  return [
     "const t0 = performance.now();",
     `const { handler } = await import(${JSON.stringify(`file://${file}`)});`,
     `const response = await handler(${JSON.stringify(event)}, { awsRequestId: "cold", functionName: "token", getRemainingTimeInMillis: () => 10000 });`,
     "if (response.statusCode !== 200) throw new Error(String(response.statusCode) + ' ' + response.body);",
     "process.stdout.write(String(performance.now() - t0));",
   ].join("\n");
-  return medianOfRuns(
-    script,
-    {
-      BROKER_CONFIG_RESOLVED: resolvedConfigOf("examples/broker.config.json"),
-      BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
-      BROKER_CACHE: "memory",
-      POWERTOOLS_LOG_LEVEL: "ERROR",
-    },
-    runs,
-  );
 }
 
-export async function coldStart(runs: number): Promise<ColdStartResult> {
-  mkdirSync(join(WORK, "baseline"), { recursive: true });
-  const baselineEntry = join(WORK, "baseline-entry.mjs");
-  // The floor: a handler that only imports the AWS SDK clients the broker uses.
+const COLD_REQUEST_ENV = {
+  BROKER_CONFIG_RESOLVED: resolvedConfigOf("examples/broker.config.json"),
+  BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
+  BROKER_CACHE: "dynamodb:bench-cold-start-never-reached",
+  BROKER_CACHE_KEY: "kms:arn:aws:kms:eu-west-1:123456789012:key/bench-never-called",
+  AWS_REGION: "eu-west-1",
+  POWERTOOLS_LOG_LEVEL: "ERROR",
+};
+
+const SDK_CLIENTS = {
+  DynamoDBClient: "@aws-sdk/client-dynamodb",
+  SecretsManagerClient: "@aws-sdk/client-secrets-manager",
+  KMSClient: "@aws-sdk/client-kms",
+};
+
+/** A handler that only imports the given AWS SDK clients and answers `{}`. */
+function baselineEntry(name: string, clients: (keyof typeof SDK_CLIENTS)[]): string {
+  const entry = join(WORK, `${name}-entry.mjs`);
   writeFileSync(
-    baselineEntry,
+    entry,
     [
-      'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
-      'import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";',
-      "export const clients = [DynamoDBClient, SecretsManagerClient];",
+      ...clients.map((c) => `import { ${c} } from "${SDK_CLIENTS[c]}";`),
+      `export const clients = [${clients.join(", ")}];`,
       "export const handler = async () => ({ statusCode: 200, body: '{}' });",
     ].join("\n"),
   );
-  const report = async (name: string, entry: string, coldRequest: boolean): Promise<BundleReport> => {
-    const { file, metafile } = await bundle(name, entry);
-    const bytes = Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  return entry;
+}
+
+export async function coldStart(runs: number): Promise<ColdStartResult> {
+  mkdirSync(WORK, { recursive: true });
+  const bundles = [
+    {
+      name: "baseline-sdk-clients-only",
+      entry: baselineEntry("baseline", Object.keys(SDK_CLIENTS) as never),
+    },
+    {
+      name: "baseline-without-kms",
+      entry: baselineEntry("baseline-without-kms", ["DynamoDBClient", "SecretsManagerClient"]),
+    },
+    { name: "token", entry: "functions/token/handler.ts", coldRequest: true },
+    { name: "prewarm", entry: "functions/prewarm/handler.ts" },
+  ];
+  const built = await Promise.all(bundles.map((b) => bundle(b.name, b.entry)));
+  const init = interleaved(
+    built.map((b) => initScript(b.file)),
+    {},
+    runs,
+  );
+  // Cold request: the token function against the floor answering once.
+  const [baselineCold, tokenCold] = interleaved(
+    [coldRequestScript(built[0]!.file), coldRequestScript(built[2]!.file)],
+    COLD_REQUEST_ENV,
+    runs,
+  );
+  const reports = bundles.map((b, i): BundleReport => {
+    const { metafile } = built[i]!;
     return {
-      name,
-      bytes,
+      name: b.name,
+      bytes: Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0),
       top: contributors(metafile),
-      initMsMedian: initTime(file, runs),
+      initMsMedian: init[i]!.msMedian,
+      initVsBaseline: init[i]!.ratioMedian,
       initMsSamples: runs,
-      ...(coldRequest ? { coldRequestMsMedian: coldRequestTime(file, runs) } : {}),
+      ...(i === 0 ? { coldRequestMsMedian: baselineCold!.msMedian, coldRequestVsBaseline: 1 } : {}),
+      ...(b.coldRequest
+        ? { coldRequestMsMedian: tokenCold!.msMedian, coldRequestVsBaseline: tokenCold!.ratioMedian }
+        : {}),
     };
-  };
-  return {
-    baseline: await report("baseline-sdk-clients-only", baselineEntry, true),
-    functions: [
-      await report("token", "functions/token/handler.ts", true),
-      await report("prewarm", "functions/prewarm/handler.ts", false),
-    ],
-  };
+  });
+  const [baseline, baselineWithoutKms, ...functions] = reports as [
+    BundleReport,
+    BundleReport,
+    ...BundleReport[],
+  ];
+  return { baseline, baselineWithoutKms, functions };
 }

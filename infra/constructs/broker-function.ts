@@ -1,10 +1,19 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { copyFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  ArnFormat,
+  AssetHashType,
+  DockerImage,
+  Duration,
+  type RemovalPolicy,
+  Stack,
+  Validations,
+} from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from "../bundling.ts";
+import { bundleFunction } from "../bundling.ts";
 
 /** Where the resolved config sits in each function's asset. */
 export const RESOLVED_CONFIG_FILE = "broker.config.resolved.json";
@@ -26,11 +35,13 @@ export interface BrokerFunctionProps {
 }
 
 /**
- * A broker Lambda: Node 24 on ARM64, esbuild-bundled ESM (AWS SDK included, so the bundle pins the
- * SDK version it was tested with), its own log group and role (no managed policies), X-Ray tracing.
+ * A broker Lambda: Node 24 on ARM64, esbuild-bundled ESM with code splitting (infra/bundling.ts; the
+ * AWS SDK included, so the bundle pins the SDK version it was tested with), its own log group and
+ * role (no managed policies), X-Ray tracing. Bundled by esbuild in this process at synth (no Docker):
+ * CDK's NodejsFunction writes a single file and cannot split.
  */
 export class BrokerFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -46,9 +57,23 @@ export class BrokerFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
     const configPath = props.resolvedConfigPath;
-    this.function = new NodejsFunction(this, "Function", {
-      entry: props.entry,
-      handler: "handler",
+    const entry = resolve(props.entry);
+    this.function = new lambda.Function(this, "Function", {
+      code: lambda.Code.fromAsset(dirname(entry), {
+        // The hash of what is deployed, so that a change anywhere in lib/ or the config redeploys.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry("unused-local-bundling-only"),
+          local: {
+            tryBundle(outputDir) {
+              bundleFunction(entry, outputDir);
+              copyFileSync(configPath, join(outputDir, RESOLVED_CONFIG_FILE));
+              return true;
+            },
+          },
+        },
+      }),
+      handler: "index.handler",
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -61,26 +86,7 @@ export class BrokerFunction extends Construct {
       environment: {
         BROKER_CONFIG_RESOLVED_FILE: RESOLVED_CONFIG_FILE,
         BROKER_SECRETS: "aws",
-        NODE_OPTIONS: "--enable-source-maps",
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: BUNDLE_TARGET,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: [],
-        mainFields: BUNDLE_MAIN_FIELDS,
-        banner: BUNDLE_BANNER,
-        metafile: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [
-            `cp "${configPath}" "${output}/${RESOLVED_CONFIG_FILE}"`,
-          ],
-        },
       },
     });
     Validations.of(this.role).acknowledge({

@@ -1,13 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../broker.ts";
-import { DynamoDbTokenCache } from "../cache/dynamodb-token-cache.ts";
-import { DynamoDbTokenStore } from "../cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../cache/memory-token-cache.ts";
-import { kmsDataKeys } from "../cache/kms-data-keys.ts";
-import { localDataKeys, TokenSealer } from "../cache/token-sealer.ts";
+import type { CacheKeySetting, sharedTokenCache } from "../cache/shared-token-cache.ts";
 import type { TokenCache } from "../cache/token-cache.ts";
 import type { HealthStore } from "../health/connection-health.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
@@ -80,21 +76,26 @@ export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): {
   if (setting === "memory") return { cache: new MemoryTokenCache() };
   if (setting.startsWith("dynamodb:") && setting.length > 9) {
     const table = setting.slice(9);
-    const store = new DynamoDbTokenStore(
-      () => new DynamoDBClient({ maxAttempts: 2 }),
-      table,
-      sealerFromEnv(table, env),
-    );
+    const cacheKey = cacheKeyFromEnv(env);
     const leaseSeconds = Number(env.BROKER_LEASE_SECONDS ?? 25);
     if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 900) {
       throw new ConfigError("BROKER_LEASE_SECONDS", [{ path: "", message: "must be whole seconds, 1-900" }]);
     }
-    // Connection health lives in the same items, shared by every instance.
+    // A chunk of its own (DynamoDB and KMS clients included), read by the first exchanged
+    // connection's request: a process that only mints credentials never loads it.
+    let loaded: Promise<ReturnType<typeof sharedTokenCache>> | undefined;
+    const shared = () =>
+      (loaded ??= import("../cache/shared-token-cache.ts").then((m) =>
+        m.sharedTokenCache({ table, cacheKey, leaseMs: leaseSeconds * 1000 }),
+      ));
     return {
-      cache: new MemoryTokenCache({
-        next: new DynamoDbTokenCache(store, { leaseMs: leaseSeconds * 1000 }).load,
-      }),
-      health: store,
+      cache: new MemoryTokenCache({ next: async (...args) => (await shared()).load(...args) }),
+      // Connection health lives in the same items, shared by every instance.
+      health: {
+        readHealth: async (key) => (await shared()).store.readHealth(key),
+        recordFailure: async (key, failure) => (await shared()).store.recordFailure(key, failure),
+        recordSuccess: async (key, at) => (await shared()).store.recordSuccess(key, at),
+      },
     };
   }
   throw new ConfigError("BROKER_CACHE", [{ path: "", message: 'expected "memory" or "dynamodb:<table>"' }]);
@@ -106,31 +107,26 @@ export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): {
  * - "local:<base64 of 32 bytes>": a local key (DynamoDB Local runs that want their own).
  * - absent, outside Lambda: a fixed development key, so local processes sharing a table agree.
  */
-export function sealerFromEnv(table: string, env: NodeJS.ProcessEnv = process.env): TokenSealer {
+export function cacheKeyFromEnv(env: NodeJS.ProcessEnv = process.env): CacheKeySetting {
   const setting = env.BROKER_CACHE_KEY;
-  if (setting?.startsWith("kms:") && setting.length > 4) {
-    const keyId = setting.slice(4);
-    // A static import: the bundle holds the KMS client either way, and esbuild cannot tree-shake a
-    // dynamically imported package, so import() parsed 23 KiB more at every cold start (bench).
-    return new TokenSealer(kmsDataKeys(keyId, table));
-  }
+  if (setting?.startsWith("kms:") && setting.length > 4) return { kms: setting.slice(4) };
   if (env.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigError("BROKER_CACHE_KEY", [{ path: "", message: 'required in Lambda: "kms:<key ARN>"' }]);
   }
-  if (setting === undefined) return new TokenSealer(localDataKeys(DEVELOPMENT_CACHE_KEY));
+  if (setting === undefined) return { local: developmentCacheKey() };
   const key = setting.startsWith("local:") ? Buffer.from(setting.slice(6), "base64") : Buffer.alloc(0);
   if (key.length !== 32) {
     throw new ConfigError("BROKER_CACHE_KEY", [
       { path: "", message: 'expected "kms:<key id>" or "local:<base64 of 32 bytes>"' },
     ]);
   }
-  return new TokenSealer(localDataKeys(key));
+  return { local: key };
 }
 
 /** Local runs only (refused in Lambda): public, so it protects nothing but the code path. */
-const DEVELOPMENT_CACHE_KEY = createHash("sha256")
-  .update("token-broker local development cache key")
-  .digest();
+function developmentCacheKey(): Uint8Array {
+  return createHash("sha256").update("token-broker local development cache key").digest();
+}
 
 let shared: Broker | undefined;
 

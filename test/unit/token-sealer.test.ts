@@ -8,7 +8,7 @@ import {
   SealedValueError,
   TokenSealer,
 } from "../../lib/cache/token-sealer.ts";
-import { sealerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { cacheKeyFromEnv } from "../../lib/runtime/broker-from-env.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
 /** A local key source that counts how often a data key is generated or unwrapped. */
@@ -92,11 +92,14 @@ describe("TokenSealer (envelope encryption of cached tokens)", () => {
   });
 
   it("BROKER_CACHE_KEY: kms required in Lambda; a bad local key is refused", () => {
-    expect(() => sealerFromEnv("t", { AWS_LAMBDA_FUNCTION_NAME: "token" })).toThrow(ConfigError);
-    expect(() => sealerFromEnv("t", { BROKER_CACHE_KEY: "local:c2hvcnQ=" })).toThrow(/32 bytes/);
-    expect(
-      sealerFromEnv("t", { AWS_LAMBDA_FUNCTION_NAME: "token", BROKER_CACHE_KEY: "kms:alias/x" }),
-    ).toBeInstanceOf(TokenSealer);
-    expect(sealerFromEnv("t", {})).toBeInstanceOf(TokenSealer);
+    expect(() => cacheKeyFromEnv({ AWS_LAMBDA_FUNCTION_NAME: "token" })).toThrow(ConfigError);
+    expect(() => cacheKeyFromEnv({ BROKER_CACHE_KEY: "local:c2hvcnQ=" })).toThrow(/32 bytes/);
+    expect(() => cacheKeyFromEnv({ BROKER_CACHE_KEY: "kms:" })).toThrow(/expected "kms:<key id>"/);
+    expect(cacheKeyFromEnv({ AWS_LAMBDA_FUNCTION_NAME: "token", BROKER_CACHE_KEY: "kms:alias/x" })).toEqual({
+      kms: "alias/x",
+    });
+    const local = Buffer.alloc(32, 3);
+    expect(cacheKeyFromEnv({ BROKER_CACHE_KEY: `local:${local.toString("base64")}` })).toEqual({ local });
+    expect((cacheKeyFromEnv({}) as { local: Uint8Array }).local).toHaveLength(32);
   });
 });
