@@ -4,11 +4,19 @@ import { join } from "node:path";
 import type { Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { Broker } from "../../lib/broker.ts";
+import { ensureTokenTable } from "../../lib/cache/dynamodb-table.ts";
+import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
+import { localDataKeys, TokenSealer } from "../../lib/cache/token-sealer.ts";
+import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
+import { CachedSecretSource } from "../../lib/secrets/cached-secret-source.ts";
+import { localFileSecrets } from "../../lib/secrets/local-file-secrets.ts";
 import { loadConfigFile } from "../../lib/config/broker-config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { ROUTES } from "../../lib/http/routes.ts";
 import { buildApp } from "../../infra/build-app.ts";
+import { bundleFunction } from "../../infra/bundling.ts";
 import { RESOLVED_CONFIG_FILE } from "../../infra/constructs/broker-function.ts";
 import { resolvedConfigOf } from "../../lib/local/config-env.ts";
 import { UnknownStageError } from "../../infra/stage-config.ts";
@@ -236,6 +244,81 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     }
   });
 
+  it("serves an exchanged connection from the shared table: the deployed asset loads its shared-cache chunk", async () => {
+    const fn = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
+      String((r as { Properties: { Description: string } }).Properties.Description).includes("token API"),
+    ) as {
+      Metadata: Record<string, string>;
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const assetDir = join(outdir, fn.Metadata["aws:asset:path"] as string);
+    const ledger = deployedConfig.connections.get("ledger");
+    const secretValue = JSON.stringify(
+      JSON.parse(readFileSync("examples/local-secrets.json", "utf8"))["broker/local/demo-ledger"],
+    );
+    const secretsFile = join(mkdtempSync(join(tmpdir(), "stage-secrets-")), "secrets.json");
+    writeFileSync(secretsFile, JSON.stringify({ [ledger?.secret as string]: JSON.parse(secretValue) }));
+    // A sealed token for the ledger connection, as another instance would have stored it.
+    const table = `deployed-asset-${stageName}`;
+    const db = localDynamoDbClient(inject("dynamoDbEndpoint"));
+    await ensureTokenTable(db, table);
+    const localKey = Buffer.alloc(32, 5);
+    const store = new DynamoDbTokenStore(db, table, new TokenSealer(localDataKeys(localKey)));
+    const cacheKey = new Broker({
+      config: deployedConfig,
+      secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 0 }),
+    }).cacheKeyOf("ledger") as string;
+    const now = Date.now();
+    const accessToken = `stored-ledger-token-${stageName}-${now}`;
+    await store.acquireLease(cacheKey, "other-instance", now, 25_000);
+    await store.save(
+      cacheKey,
+      {
+        accessToken,
+        expiresAt: now + 600_000,
+        obtainedAt: now,
+        secretVersion: (await localFileSecrets(secretsFile)(ledger?.secret as string)).versionId,
+      },
+      "other-instance",
+      0,
+    );
+    db.destroy();
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      ...Object.fromEntries(
+        Object.entries(fn.Properties.Environment.Variables).filter(([, v]) => typeof v === "string"),
+      ),
+      LAMBDA_TASK_ROOT: assetDir,
+      BROKER_SECRETS: `file:${secretsFile}`,
+      BROKER_CACHE: `dynamodb:${table}`,
+      BROKER_CACHE_KEY: `local:${localKey.toString("base64")}`,
+      AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoDbEndpoint"),
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    });
+    try {
+      // A module instance of its own (the other test built its broker for the in-process cache).
+      const { handler } = (await import(`${join(assetDir, "index.mjs")}?shared-cache`)) as {
+        handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
+      };
+      const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
+      event.headers.origin = stage.corsOrigins.at(-1);
+      event.pathParameters.name = "ledger";
+      event.rawPath = event.requestContext.http.path = "/v1/connections/ledger/token";
+      event.requestContext.authorizer.jwt.claims["cognito:groups"] = "[frontend]";
+      const response = await handler(event, {
+        awsRequestId: "r3",
+        functionName: "token",
+        getRemainingTimeInMillis: () => 5000,
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(JSON.stringify(JSON.parse(response.body).headers)).toContain(accessToken);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("grants each function exactly the secrets it uses: token all, prewarm only prewarm-enabled ones", () => {
     const secretGrants = (resources: unknown) => JSON.stringify(resources);
     const policies = Object.values(t.findResources("AWS::IAM::Policy")) as {
@@ -379,26 +462,53 @@ describe.each(["dev", "prod"])("stage %s: the operator's dashboard", (stageName)
 });
 
 describe("the deployed bundles", () => {
+  const bundled = (entry: string) => {
+    const { metafile, loadedAtInit } = bundleFunction(entry, mkdtempSync(join(tmpdir(), "bundle-")));
+    const inputsOf = (outputs: string[]) =>
+      outputs.flatMap((o) => Object.keys(metafile.outputs[o]?.inputs ?? {}));
+    return { all: inputsOf(Object.keys(metafile.outputs)), atInit: inputsOf(loadedAtInit) };
+  };
+
   it.each(["functions/token/handler.ts", "functions/prewarm/handler.ts"])(
     "%s carries no schema library (the config was validated at synth)",
-    async (entry) => {
-      const { build } = await import("esbuild");
-      const { metafile } = await build({
-        entryPoints: [entry],
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        write: false,
-        metafile: true,
-        logLevel: "silent",
-      });
-      const inputs = Object.keys(metafile.inputs);
-      expect(inputs.filter((path) => path.includes("node_modules/zod"))).toEqual([]);
-      expect(inputs.filter((path) => path.endsWith(".schema.ts") || path.includes("lib/presets/"))).toEqual(
-        [],
-      );
+    (entry) => {
+      const { all } = bundled(entry);
+      expect(all.filter((path) => path.includes("node_modules/zod"))).toEqual([]);
+      expect(all.filter((path) => path.endsWith(".schema.ts") || path.includes("lib/presets/"))).toEqual([]);
     },
   );
+
+  it("the token function's cold start reads neither the shared cache (DynamoDB, KMS) nor the SDK's unused credential providers", () => {
+    const { all, atInit } = bundled("functions/token/handler.ts");
+    const lazy = [
+      "node_modules/@aws-sdk/client-dynamodb/",
+      "node_modules/@aws-sdk/client-kms/",
+      "lib/cache/dynamodb-token-store.ts",
+      "lib/cache/dynamodb-token-cache.ts",
+      "lib/cache/kms-data-keys.ts",
+      "node_modules/@aws-sdk/nested-clients/",
+      "node_modules/@aws-sdk/credential-provider-sso/",
+      "node_modules/@aws-sdk/credential-provider-ini/",
+    ];
+    for (const part of lazy) {
+      expect(
+        all.some((path) => path.includes(part)),
+        part,
+      ).toBe(true);
+      expect(atInit.filter((path) => path.includes(part))).toEqual([]);
+    }
+    // What every first request needs is read at init.
+    for (const part of [
+      "node_modules/@aws-sdk/client-secrets-manager/",
+      "node_modules/jose/",
+      "lib/broker.ts",
+    ]) {
+      expect(
+        atInit.some((path) => path.includes(part)),
+        part,
+      ).toBe(true);
+    }
+  });
 });
 
 describe("stage variations", () => {
