@@ -1,57 +1,67 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { build, type Metafile } from "esbuild";
-import { BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from "../infra/bundling.ts";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Metafile } from "esbuild";
+import { bundleFunction } from "../infra/bundling.ts";
+import { Broker } from "../lib/broker.ts";
+import { ensureTokenTable } from "../lib/cache/dynamodb-table.ts";
+import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
+import { localDataKeys, TokenSealer } from "../lib/cache/token-sealer.ts";
+import { parseResolvedConfig } from "../lib/config/resolved-config.ts";
 import { resolvedConfigOf } from "../lib/local/config-env.ts";
+import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
+import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
 
 export interface BundleReport {
   name: string;
-  bytes: number;
-  /** Largest contributors (package or source folder) in output bytes. */
+  /** Bytes a cold start reads: index.mjs and the chunks it imports statically. */
+  initBytes: number;
+  /** Every output file, including chunks read only when used. */
+  totalBytes: number;
+  /** Largest contributors (package or source folder) to the bytes read at init. */
   top: { module: string; bytes: number }[];
   initMsMedian: number;
   /** Median over rounds of this bundle's init divided by the baseline's in the same round. */
   initVsBaseline: number;
   initMsSamples: number;
-  /** Fresh process: import plus the first answer (a minted credential for the token function). */
-  coldRequestMsMedian?: number;
-  coldRequestVsBaseline?: number;
+}
+
+export interface ColdRequest {
+  name: string;
+  brokerMsMedian: number;
+  baselineMsMedian: number;
+  /** Median over rounds of the broker's time divided by the baseline's in the same round. */
+  ratio: number;
 }
 
 export interface ColdStartResult {
-  /** The floor: a bundle importing only the AWS SDK clients the broker uses. */
+  /** The floor: a bundle importing only the AWS SDK clients the broker uses (and nothing else). */
   baseline: BundleReport;
   /** The floor before token sealing made KMS one of those clients (DynamoDB, Secrets Manager). */
   baselineWithoutKms: BundleReport;
   functions: BundleReport[];
+  coldRequests: ColdRequest[];
+  /** The token function bundled without code splitting (one file), for comparison. */
+  singleFile: { initBytes: number; initMsMedian: number; initVsBaseline: number };
 }
 
 const WORK = resolve(".tmp/bench-bundles");
+const TABLE = "bench-cold-start";
+const LOCAL_CACHE_KEY = Buffer.alloc(32, 11);
 
-/** The same esbuild settings CDK uses for the functions (infra/bundling.ts), plus a metafile. */
-async function bundle(name: string, entry: string): Promise<{ file: string; metafile: Metafile }> {
-  const outfile = join(WORK, name, "index.mjs");
-  const result = await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: BUNDLE_TARGET,
-    mainFields: BUNDLE_MAIN_FIELDS,
-    banner: { js: BUNDLE_BANNER },
-    minify: true,
-    metafile: true,
-    logLevel: "warning",
-  });
-  return { file: outfile, metafile: result.metafile };
+/** Bundled exactly as deployed (infra/bundling.ts), into a clean directory. */
+function bundle(name: string, entry: string) {
+  const outdir = join(WORK, name);
+  rmSync(outdir, { recursive: true, force: true });
+  const { metafile, loadedAtInit } = bundleFunction(entry, outdir);
+  return { file: join(outdir, "index.mjs"), metafile, loadedAtInit };
 }
 
-function contributors(metafile: Metafile): { module: string; bytes: number }[] {
+function contributors(metafile: Metafile, outputs: string[]): { module: string; bytes: number }[] {
   const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [path, input] of Object.entries(output.inputs)) {
+  for (const output of outputs) {
+    for (const [path, input] of Object.entries(metafile.outputs[output]?.inputs ?? {})) {
       const pkg =
         /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split("/").slice(0, 2).join("/");
       totals.set(pkg, (totals.get(pkg) ?? 0) + input.bytesInOutput);
@@ -100,22 +110,21 @@ function initScript(file: string): string {
 }
 
 /**
- * A fresh process importing the bundle and serving its first request: for the token function a
- * seed-002 credential (minted, secrets from the local file), so work moved from init to the first
- * request is counted too. The cache setting is the deployed one (the shared table, here never
- * reached: a minted credential does not use it), so building the broker for it is counted as well.
+ * A fresh process importing the bundle and answering its first request (API Gateway's event for
+ * `POST /v1/connections/<name>/token`, the caller already verified), so that work moved from init
+ * to the first request is counted too. The baselines answer any event with 200.
  */
-function coldRequestScript(file: string): string {
-  // The baselines answer any event with 200 and `{}`.
+function coldRequestScript(file: string, connection: string): string {
+  const path = `/v1/connections/${connection}/token`;
   const event = {
     version: "2.0",
     routeKey: "POST /v1/connections/{name}/token",
-    rawPath: "/v1/connections/demo-signed/token",
+    rawPath: path,
     rawQueryString: "",
     headers: {},
-    pathParameters: { name: "demo-signed" },
+    pathParameters: { name: connection },
     requestContext: {
-      http: { method: "POST", path: "/v1/connections/demo-signed/token" },
+      http: { method: "POST", path },
       requestId: "cold",
       routeKey: "POST /v1/connections/{name}/token",
       authorizer: { jwt: { claims: { sub: "bench", scope: "broker/token" }, scopes: ["broker/token"] } },
@@ -131,37 +140,73 @@ function coldRequestScript(file: string): string {
   ].join("\n");
 }
 
-const COLD_REQUEST_ENV = {
-  BROKER_CONFIG_RESOLVED: resolvedConfigOf("examples/broker.config.json"),
-  BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
-  BROKER_CACHE: "dynamodb:bench-cold-start-never-reached",
-  BROKER_CACHE_KEY: "kms:arn:aws:kms:eu-west-1:123456789012:key/bench-never-called",
-  AWS_REGION: "eu-west-1",
-  POWERTOOLS_LOG_LEVEL: "ERROR",
-};
-
 const SDK_CLIENTS = {
   DynamoDBClient: "@aws-sdk/client-dynamodb",
   SecretsManagerClient: "@aws-sdk/client-secrets-manager",
   KMSClient: "@aws-sdk/client-kms",
 };
 
-/** A handler that only imports the given AWS SDK clients and answers `{}`. */
-function baselineEntry(name: string, clients: (keyof typeof SDK_CLIENTS)[]): string {
+/**
+ * A handler that only imports the given AWS SDK clients; it answers `{}`, after one GetItem on
+ * the cold-start table if `getItemKey` is given (the floor of a request served from the table).
+ */
+function baselineEntry(name: string, clients: (keyof typeof SDK_CLIENTS)[], getItemKey?: string): string {
   const entry = join(WORK, `${name}-entry.mjs`);
+  mkdirSync(WORK, { recursive: true });
   writeFileSync(
     entry,
     [
       ...clients.map((c) => `import { ${c} } from "${SDK_CLIENTS[c]}";`),
+      ...(getItemKey ? ['import { GetItemCommand } from "@aws-sdk/client-dynamodb";'] : []),
       `export const clients = [${clients.join(", ")}];`,
-      "export const handler = async () => ({ statusCode: 200, body: '{}' });",
+      "export const handler = async () => {",
+      ...(getItemKey
+        ? [
+            `  const { Item } = await new DynamoDBClient({}).send(new GetItemCommand({ TableName: ${JSON.stringify(TABLE)}, Key: { pk: { S: ${JSON.stringify(getItemKey)} } }, ConsistentRead: true }));`,
+            "  if (!Item) throw new Error('no item');",
+          ]
+        : []),
+      "  return { statusCode: 200, body: '{}' };",
+      "};",
     ].join("\n"),
   );
   return entry;
 }
 
-export async function coldStart(runs: number): Promise<ColdStartResult> {
-  mkdirSync(WORK, { recursive: true });
+/** Stores a sealed, current token for `connection` in the table, as another instance would have. */
+async function seedSharedToken(client: DynamoDBClient, config: string, connection: string): Promise<string> {
+  await ensureTokenTable(client, TABLE);
+  const secretsFile = resolve("examples/local-secrets.json");
+  const broker = new Broker({
+    config: parseResolvedConfig(config, "examples/broker.config.json"),
+    secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 0 }),
+  });
+  const key = broker.cacheKeyOf(connection) as string;
+  const secretId = broker.connection(connection)?.secret as string;
+  const store = new DynamoDbTokenStore(client, TABLE, new TokenSealer(localDataKeys(LOCAL_CACHE_KEY)));
+  const now = Date.now();
+  await store.acquireLease(key, "bench", now, 25_000);
+  await store.save(
+    key,
+    {
+      accessToken: `bench-cold-start-${now}`,
+      expiresAt: now + 3_600_000,
+      obtainedAt: now,
+      secretVersion: (await localFileSecrets(secretsFile)(secretId)).versionId,
+    },
+    "bench",
+    0,
+  );
+  return key;
+}
+
+export async function coldStart(
+  runs: number,
+  shared: { client: DynamoDBClient; endpoint: string },
+): Promise<ColdStartResult> {
+  const config = resolvedConfigOf("examples/broker.config.json");
+  const exchanged = "demo-ledger";
+  const itemKey = await seedSharedToken(shared.client, config, exchanged);
   const bundles = [
     {
       name: "baseline-sdk-clients-only",
@@ -171,40 +216,82 @@ export async function coldStart(runs: number): Promise<ColdStartResult> {
       name: "baseline-without-kms",
       entry: baselineEntry("baseline-without-kms", ["DynamoDBClient", "SecretsManagerClient"]),
     },
-    { name: "token", entry: "functions/token/handler.ts", coldRequest: true },
+    { name: "token", entry: "functions/token/handler.ts" },
     { name: "prewarm", entry: "functions/prewarm/handler.ts" },
-  ];
-  const built = await Promise.all(bundles.map((b) => bundle(b.name, b.entry)));
+  ].map((b) => ({ ...b, ...bundle(b.name, b.entry) }));
+  const getItemBaseline = bundle(
+    "baseline-get-item",
+    baselineEntry("baseline-get-item", Object.keys(SDK_CLIENTS) as never, itemKey),
+  );
+  const singleFile = singleFileBundle("functions/token/handler.ts");
+
   const init = interleaved(
-    built.map((b) => initScript(b.file)),
+    [...bundles.map((b) => initScript(b.file)), initScript(singleFile.file)],
     {},
     runs,
   );
-  // Cold request: the token function against the floor answering once.
-  const [baselineCold, tokenCold] = interleaved(
-    [coldRequestScript(built[0]!.file), coldRequestScript(built[2]!.file)],
-    COLD_REQUEST_ENV,
-    runs,
-  );
-  const reports = bundles.map((b, i): BundleReport => {
-    const { metafile } = built[i]!;
-    return {
-      name: b.name,
-      bytes: Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0),
-      top: contributors(metafile),
-      initMsMedian: init[i]!.msMedian,
-      initVsBaseline: init[i]!.ratioMedian,
-      initMsSamples: runs,
-      ...(i === 0 ? { coldRequestMsMedian: baselineCold!.msMedian, coldRequestVsBaseline: 1 } : {}),
-      ...(b.coldRequest
-        ? { coldRequestMsMedian: tokenCold!.msMedian, coldRequestVsBaseline: tokenCold!.ratioMedian }
-        : {}),
-    };
-  });
-  const [baseline, baselineWithoutKms, ...functions] = reports as [
+  const [baseline, token] = [bundles[0]!, bundles[2]!];
+  const deployedEnv = {
+    BROKER_CONFIG_RESOLVED: config,
+    BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
+    BROKER_CACHE: `dynamodb:${TABLE}`,
+    BROKER_CACHE_KEY: `local:${LOCAL_CACHE_KEY.toString("base64")}`,
+    AWS_ENDPOINT_URL_DYNAMODB: shared.endpoint,
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+  };
+  const coldRequest = (name: string, connection: string, floor: string): ColdRequest => {
+    const [b, t] = interleaved(
+      [coldRequestScript(floor, connection), coldRequestScript(token.file, connection)],
+      deployedEnv,
+      runs,
+    );
+    return { name, baselineMsMedian: b!.msMedian, brokerMsMedian: t!.msMedian, ratio: t!.ratioMedian };
+  };
+  const reports = bundles.map((b, i): BundleReport => ({
+    name: b.name,
+    initBytes: sizeOf(b.loadedAtInit),
+    totalBytes: Object.values(b.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0),
+    top: contributors(b.metafile, b.loadedAtInit),
+    initMsMedian: init[i]!.msMedian,
+    initVsBaseline: init[i]!.ratioMedian,
+    initMsSamples: runs,
+  }));
+  const [baselineReport, baselineWithoutKms, ...functions] = reports as [
     BundleReport,
     BundleReport,
     ...BundleReport[],
   ];
-  return { baseline, baselineWithoutKms, functions };
+  return {
+    baseline: baselineReport,
+    baselineWithoutKms,
+    functions,
+    coldRequests: [
+      coldRequest("minted credential (seed 002, `demo-signed`)", "demo-signed", baseline.file),
+      coldRequest(
+        "exchanged token from the shared table (seed 004, `demo-ledger`; floor: one GetItem)",
+        exchanged,
+        getItemBaseline.file,
+      ),
+    ],
+    singleFile: {
+      initBytes: singleFile.bytes,
+      initMsMedian: init.at(-1)!.msMedian,
+      initVsBaseline: init.at(-1)!.ratioMedian,
+    },
+  };
+}
+
+function sizeOf(files: string[]): number {
+  return files.reduce((sum, file) => sum + statSync(file).size, 0);
+}
+
+/** The token function as one file (no code splitting): for comparison. */
+function singleFileBundle(entry: string): { file: string; bytes: number } {
+  const dir = join(WORK, "token-single-file");
+  rmSync(dir, { recursive: true, force: true });
+  const { metafile } = bundleFunction(entry, dir, { splitting: false });
+  return { file: join(dir, "index.mjs"), bytes: sizeOf(Object.keys(metafile.outputs)) };
 }

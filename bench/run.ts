@@ -39,7 +39,7 @@ try {
     lifetimeSeconds: 300,
   });
   step("cold start");
-  const cold = await coldStart(20);
+  const cold = await coldStart(30, { client, endpoint: ddb.endpoint });
   step("throughput");
   const tput = await throughput(upstream.url, secretsFile, 50, 10);
   const commit = (() => {

@@ -41,8 +41,9 @@ export async function measure(
 }
 
 /**
- * Alternates `a` and `b` (a, b, a, b...) `total` times each after `warmup` rounds; returns both
- * series of latencies (ms). For ratios between two paths that share a server and a JIT.
+ * Alternates `a` and `b` `total` times each after `warmup` rounds, the order swapped every round
+ * (a b, b a, ...) so that neither always runs right after the other; returns both series of
+ * latencies (ms). For ratios between two paths that share a server and a JIT.
  */
 export async function interleave(
   total: number,
@@ -56,13 +57,19 @@ export async function interleave(
   }
   const sa: number[] = [];
   const sb: number[] = [];
+  const timed = async (fn: () => Promise<unknown>, into: number[]) => {
+    const t0 = performance.now();
+    await fn();
+    into.push(performance.now() - t0);
+  };
   for (let i = 0; i < total; i++) {
-    let t0 = performance.now();
-    await a();
-    sa.push(performance.now() - t0);
-    t0 = performance.now();
-    await b();
-    sb.push(performance.now() - t0);
+    if (i % 2 === 0) {
+      await timed(a, sa);
+      await timed(b, sb);
+    } else {
+      await timed(b, sb);
+      await timed(a, sa);
+    }
   }
   return [sa, sb];
 }

@@ -27,7 +27,8 @@ export interface FunctionBundle {
 export function bundleFunction(
   entry: string,
   outdir: string,
-  options: { sourcemap?: boolean } = {},
+  /** `splitting: false` only for comparison (the benchmark); deployed functions are always split. */
+  options: { sourcemap?: boolean; splitting?: boolean } = {},
 ): FunctionBundle {
   const { metafile } = buildSync({
     entryPoints: { index: entry },
@@ -35,7 +36,7 @@ export function bundleFunction(
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     bundle: true,
-    splitting: true,
+    splitting: options.splitting ?? true,
     platform: "node",
     format: "esm",
     target: BUNDLE_TARGET,
