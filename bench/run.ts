@@ -12,7 +12,7 @@ import { localDynamoDbClient, startDynamoDbLocal } from "../lib/local/dynamodb-l
 import { coldStart } from "./cold-start.ts";
 import { proxyOverhead } from "./proxy.ts";
 import { SECRETS, slowTokenServer } from "./fixtures.ts";
-import { renderMarkdown } from "./report.ts";
+import { goals, renderMarkdown } from "./report.ts";
 import { throughput } from "./throughput.ts";
 import { upstreamLoad } from "./upstream-load.ts";
 import { warmPath } from "./warm-path.ts";
@@ -70,6 +70,11 @@ try {
   mkdirSync("bench/results", { recursive: true });
   writeFileSync("bench/results/results.json", `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync("bench/results/results.md", renderMarkdown(results));
+  for (const g of goals(results)) {
+    process.stderr.write(
+      `[bench] ${g.value <= g.target ? "met" : "NOT MET"}: ${g.name}: ${g.value}x (<= ${g.target}x)\n`,
+    );
+  }
   step("done: bench/results/results.md");
 } finally {
   client.destroy();
