@@ -182,82 +182,100 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     }
   });
 
-  it("bundles a token handler that loads its bundled config and serves a request", async () => {
-    const fn = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
-      String((r as { Properties: { Description: string } }).Properties.Description).includes("token API"),
-    ) as { Metadata: Record<string, string> };
-    const assetDir = join(outdir, fn.Metadata["aws:asset:path"] as string);
-    // The config as synth validated it: the function loads it without a schema library.
-    expect(readFileSync(join(assetDir, RESOLVED_CONFIG_FILE), "utf8")).toBe(
-      resolvedConfigOf(stage.brokerConfig),
-    );
-    // The deployed environment (minus CloudFormation references), with local secrets and cache.
-    const deployed = (
-      fn as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } }
-    ).Properties.Environment.Variables;
-    // The stage's secret for the seed-002 connection, holding the local demo values.
-    const localSecrets = JSON.parse(readFileSync("examples/local-secrets.json", "utf8"));
-    const secretsFile = join(mkdtempSync(join(tmpdir(), "stage-secrets-")), "secrets.json");
-    writeFileSync(
-      secretsFile,
-      JSON.stringify({
-        [deployedConfig.connections.get("signed")?.secret as string]:
-          localSecrets["broker/local/demo-signed"],
-      }),
-    );
-    const env = {
-      ...Object.fromEntries(Object.entries(deployed).filter(([, v]) => typeof v === "string")),
-      LAMBDA_TASK_ROOT: assetDir,
-      BROKER_SECRETS: `file:${secretsFile}`,
-      BROKER_CACHE: "memory",
-    };
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-      const { handler } = (await import(join(assetDir, "index.mjs"))) as {
-        handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
-      };
-      const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
-      event.headers.origin = stage.corsOrigins.at(-1);
-      event.pathParameters.name = "signed";
-      event.rawPath = event.requestContext.http.path = "/v1/connections/signed/token";
-      event.requestContext.authorizer.jwt.claims["cognito:groups"] = "[frontend]";
-      const response = await handler(event, {
-        awsRequestId: "r",
-        functionName: "token",
-        getRemainingTimeInMillis: () => 5000,
-      });
-      expect(response.statusCode, response.body).toBe(200);
-      expect(JSON.parse(response.body).headers["x-api-key"]).toBe("demo-api-key-0001");
-      event.headers.origin = "https://evil.example.com";
-      expect(
-        (
-          await handler(event, {
-            awsRequestId: "r2",
-            functionName: "token",
-            getRemainingTimeInMillis: () => 5000,
-          })
-        ).statusCode,
-      ).toBe(403);
-    } finally {
-      process.env = saved;
-    }
-  });
-
-  it("serves an exchanged connection from the shared table: the deployed asset loads its shared-cache chunk", async () => {
+  /** The token function's asset directory and its deployed environment (minus CloudFormation references). */
+  const tokenFunction = () => {
     const fn = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
       String((r as { Properties: { Description: string } }).Properties.Description).includes("token API"),
     ) as {
       Metadata: Record<string, string>;
       Properties: { Environment: { Variables: Record<string, unknown> } };
     };
-    const assetDir = join(outdir, fn.Metadata["aws:asset:path"] as string);
-    const ledger = deployedConfig.connections.get("ledger");
-    const secretValue = JSON.stringify(
-      JSON.parse(readFileSync("examples/local-secrets.json", "utf8"))["broker/local/demo-ledger"],
+    return {
+      assetDir: join(outdir, fn.Metadata["aws:asset:path"] as string),
+      environment: Object.fromEntries(
+        Object.entries(fn.Properties.Environment.Variables).filter(([, v]) => typeof v === "string"),
+      ) as Record<string, string>,
+    };
+  };
+
+  /** A local secrets file holding, under the stage's secret id of `connection`, a local demo secret. */
+  const stageSecrets = (connection: string, localSecret: string): string => {
+    const localSecrets = JSON.parse(readFileSync("examples/local-secrets.json", "utf8"));
+    const file = join(mkdtempSync(join(tmpdir(), "stage-secrets-")), "secrets.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        [deployedConfig.connections.get(connection)?.secret as string]: localSecrets[localSecret],
+      }),
     );
-    const secretsFile = join(mkdtempSync(join(tmpdir(), "stage-secrets-")), "secrets.json");
-    writeFileSync(secretsFile, JSON.stringify({ [ledger?.secret as string]: JSON.parse(secretValue) }));
+    return file;
+  };
+
+  type DeployedHandler = (event: unknown) => Promise<{ statusCode: number; body: string }>;
+
+  /**
+   * Imports the deployed bundle (a module instance of its own per `instance`) with its deployed
+   * environment plus `env`, and hands `use` a handler; the environment is restored afterwards.
+   */
+  const withDeployedHandler = async (
+    instance: string,
+    env: Record<string, string>,
+    use: (handler: DeployedHandler) => Promise<void>,
+  ) => {
+    const { assetDir, environment } = tokenFunction();
+    const saved = { ...process.env };
+    Object.assign(process.env, environment, { LAMBDA_TASK_ROOT: assetDir }, env);
+    try {
+      const { handler } = (await import(`${join(assetDir, "index.mjs")}?${instance}`)) as {
+        handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
+      };
+      let request = 0;
+      await use((event) =>
+        handler(event, {
+          awsRequestId: `${instance}-${++request}`,
+          functionName: "token",
+          getRemainingTimeInMillis: () => 5000,
+        }),
+      );
+    } finally {
+      process.env = saved;
+    }
+  };
+
+  /** API Gateway's event for `POST /v1/connections/<name>/token` by a frontend at the stage's origin. */
+  const tokenEvent = (name: string) => {
+    const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
+    event.headers.origin = stage.corsOrigins.at(-1);
+    event.pathParameters.name = name;
+    event.rawPath = event.requestContext.http.path = `/v1/connections/${name}/token`;
+    event.requestContext.authorizer.jwt.claims["cognito:groups"] = "[frontend]";
+    return event;
+  };
+
+  it("bundles a token handler that loads its bundled config and serves a request", async () => {
+    // The config as synth validated it: the function loads it without a schema library.
+    expect(readFileSync(join(tokenFunction().assetDir, RESOLVED_CONFIG_FILE), "utf8")).toBe(
+      resolvedConfigOf(stage.brokerConfig),
+    );
+    // The stage's secret for the seed-002 connection holds the local demo values; in-process cache.
+    const secretsFile = stageSecrets("signed", "broker/local/demo-signed");
+    await withDeployedHandler(
+      "memory",
+      { BROKER_SECRETS: `file:${secretsFile}`, BROKER_CACHE: "memory" },
+      async (handle) => {
+        const event = tokenEvent("signed");
+        const response = await handle(event);
+        expect(response.statusCode, response.body).toBe(200);
+        expect(JSON.parse(response.body).headers["x-api-key"]).toBe("demo-api-key-0001");
+        event.headers.origin = "https://evil.example.com";
+        expect((await handle(event)).statusCode).toBe(403);
+      },
+    );
+  });
+
+  it("serves an exchanged connection from the shared table: the deployed asset loads its shared-cache chunk", async () => {
+    const secretsFile = stageSecrets("ledger", "broker/local/demo-ledger");
+    const ledgerSecret = deployedConfig.connections.get("ledger")?.secret as string;
     // A sealed token for the ledger connection, as another instance would have stored it.
     const table = `deployed-asset-${stageName}`;
     const db = localDynamoDbClient(inject("dynamoDbEndpoint"));
@@ -271,24 +289,15 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     const now = Date.now();
     const accessToken = `stored-ledger-token-${stageName}-${now}`;
     await store.acquireLease(cacheKey, "other-instance", now, 25_000);
+    const secretVersion = (await localFileSecrets(secretsFile)(ledgerSecret)).versionId;
     await store.save(
       cacheKey,
-      {
-        accessToken,
-        expiresAt: now + 600_000,
-        obtainedAt: now,
-        secretVersion: (await localFileSecrets(secretsFile)(ledger?.secret as string)).versionId,
-      },
+      { accessToken, expiresAt: now + 600_000, obtainedAt: now, secretVersion },
       "other-instance",
       0,
     );
     db.destroy();
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      ...Object.fromEntries(
-        Object.entries(fn.Properties.Environment.Variables).filter(([, v]) => typeof v === "string"),
-      ),
-      LAMBDA_TASK_ROOT: assetDir,
+    const env = {
       BROKER_SECRETS: `file:${secretsFile}`,
       BROKER_CACHE: `dynamodb:${table}`,
       BROKER_CACHE_KEY: `local:${localKey.toString("base64")}`,
@@ -296,27 +305,12 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
-    });
-    try {
-      // A module instance of its own (the other test built its broker for the in-process cache).
-      const { handler } = (await import(`${join(assetDir, "index.mjs")}?shared-cache`)) as {
-        handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
-      };
-      const event = JSON.parse(readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"));
-      event.headers.origin = stage.corsOrigins.at(-1);
-      event.pathParameters.name = "ledger";
-      event.rawPath = event.requestContext.http.path = "/v1/connections/ledger/token";
-      event.requestContext.authorizer.jwt.claims["cognito:groups"] = "[frontend]";
-      const response = await handler(event, {
-        awsRequestId: "r3",
-        functionName: "token",
-        getRemainingTimeInMillis: () => 5000,
-      });
+    };
+    await withDeployedHandler("shared-cache", env, async (handle) => {
+      const response = await handle(tokenEvent("ledger"));
       expect(response.statusCode, response.body).toBe(200);
       expect(JSON.stringify(JSON.parse(response.body).headers)).toContain(accessToken);
-    } finally {
-      process.env = saved;
-    }
+    });
   });
 
   it("grants each function exactly the secrets it uses: token all, prewarm only prewarm-enabled ones", () => {
