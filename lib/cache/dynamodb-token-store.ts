@@ -90,20 +90,18 @@ const aad = (key: string, field: string) => `${key}\u0000${field}`;
  * backup) yields no live credential.
  */
 export class DynamoDbTokenStore implements HealthStore {
-  readonly #client: () => DynamoDBClient;
+  readonly #client: DynamoDBClient;
   readonly #sealer: TokenSealer;
   readonly tableName: string;
 
-  /** `client` may be a factory, called on first use: a process that only mints never builds it. */
-  constructor(client: DynamoDBClient | (() => DynamoDBClient), tableName: string, sealer: TokenSealer) {
-    let built: DynamoDBClient | undefined;
-    this.#client = typeof client === "function" ? () => (built ??= client()) : () => client;
+  constructor(client: DynamoDBClient, tableName: string, sealer: TokenSealer) {
+    this.#client = client;
     this.tableName = tableName;
     this.#sealer = sealer;
   }
 
   async read(key: string): Promise<StoredTokens | undefined> {
-    const { Item: item } = await this.#client().send(
+    const { Item: item } = await this.#client.send(
       new GetItemCommand({ TableName: this.tableName, Key: { pk: S(key) }, ConsistentRead: true }),
     );
     if (!item) return undefined;
@@ -174,7 +172,7 @@ export class DynamoDbTokenStore implements HealthStore {
     };
     if (refreshToken) values[":r"] = S(seal(refreshToken, aad(key, "refreshToken")));
     try {
-      await this.#client().send(
+      await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },
@@ -201,7 +199,7 @@ export class DynamoDbTokenStore implements HealthStore {
     leaseMs: number,
   ): Promise<{ abandoned: boolean } | undefined> {
     try {
-      const { Attributes: old } = await this.#client().send(
+      const { Attributes: old } = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },
@@ -252,7 +250,7 @@ export class DynamoDbTokenStore implements HealthStore {
     const names = Object.fromEntries(Object.keys(set).map((name, i) => [`#s${i}`, name]));
     const values = Object.fromEntries(Object.values(set).map((value, i) => [`:s${i}`, value]));
     try {
-      await this.#client().send(
+      await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },
@@ -275,7 +273,7 @@ export class DynamoDbTokenStore implements HealthStore {
   // --- Connection health (HealthStore): attributes of the same item, never a value.
 
   async readHealth(key: string): Promise<ConnectionHealth | undefined> {
-    const { Item: item } = await this.#client().send(
+    const { Item: item } = await this.#client.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: { pk: S(key) },
@@ -305,7 +303,7 @@ export class DynamoDbTokenStore implements HealthStore {
       } else remove.push(attribute);
     }
     if (failure.rejectedSecretVersion === undefined) remove.push("rejectedUntil", "rejectedSecretVersion");
-    const { Attributes: updated } = await this.#client().send(
+    const { Attributes: updated } = await this.#client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: S(key) },
@@ -319,7 +317,7 @@ export class DynamoDbTokenStore implements HealthStore {
       // The backoff doubles with the count this very update produced: a second write, on failures only.
       health.rejectedUntil = failure.at + rejectedBackoffMs(health.consecutiveFailures);
       health.rejectedSecretVersion = failure.rejectedSecretVersion;
-      await this.#client().send(
+      await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },
@@ -335,7 +333,7 @@ export class DynamoDbTokenStore implements HealthStore {
   }
 
   async recordSuccess(key: string, at: number): Promise<void> {
-    await this.#client().send(
+    await this.#client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: S(key) },
@@ -362,7 +360,7 @@ export class DynamoDbTokenStore implements HealthStore {
       ...(dropRefreshToken ? ["refreshToken", "refreshExpiresAt"] : []),
     ];
     try {
-      await this.#client().send(
+      await this.#client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(key) },

@@ -5,21 +5,22 @@ import type { DataKeySource } from "./token-sealer.ts";
  * Data keys from AWS KMS under the stage's key. The encryption context binds every data key to
  * this purpose and table; the function's IAM policy allows the key only with that context.
  */
-export function kmsDataKeys(keyId: string, tableName: string, kms?: KMSClient): DataKeySource {
+export function kmsDataKeys(
+  keyId: string,
+  tableName: string,
+  client = new KMSClient({ maxAttempts: 3 }),
+): DataKeySource {
   const context = { purpose: KMS_CONTEXT_PURPOSE, table: tableName };
-  // Built on first use: a process serving only minted credentials never pays for it.
-  let client = kms;
-  const kmsClient = () => (client ??= new KMSClient({ maxAttempts: 3 }));
   return {
     async generate() {
-      const out = await kmsClient().send(
+      const out = await client.send(
         new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: "AES_256", EncryptionContext: context }),
       );
       if (!out.Plaintext || !out.CiphertextBlob) throw new Error("KMS GenerateDataKey returned no key");
       return { plaintext: out.Plaintext, wrapped: out.CiphertextBlob };
     },
     async unwrap(wrapped) {
-      const out = await kmsClient().send(
+      const out = await client.send(
         new DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
       );
       if (!out.Plaintext) throw new Error("KMS Decrypt returned no key");

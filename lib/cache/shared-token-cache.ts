@@ -28,6 +28,6 @@ export function sharedTokenCache(options: SharedTokenCacheOptions): {
   const sealer = new TokenSealer(
     "kms" in cacheKey ? kmsDataKeys(cacheKey.kms, table) : localDataKeys(cacheKey.local),
   );
-  const store = new DynamoDbTokenStore(() => new DynamoDBClient({ maxAttempts: 2 }), table, sealer);
+  const store = new DynamoDbTokenStore(new DynamoDBClient({ maxAttempts: 2 }), table, sealer);
   return { load: new DynamoDbTokenCache(store, { leaseMs }).load, store };
 }

@@ -6,9 +6,9 @@ import { redactReplacer } from "./redact.ts";
  * Structured JSON logs in the shape AWS Lambda Powertools' Logger writes (`level`, `message`,
  * `timestamp`, `service`, the Lambda context keys, then the attributes), with its settings:
  * AWS_LAMBDA_LOG_LEVEL (Lambda's log controls) over POWERTOOLS_LOG_LEVEL over LOG_LEVEL, default
- * INFO; POWERTOOLS_DEV pretty-prints. Our own ~70 lines rather than Powertools Logger, which cost
- * 3-4 % of every cold start for features the broker does not use (buffering, sampling, child
- * loggers): see the README's performance section.
+ * INFO; POWERTOOLS_DEV pretty-prints. Our own ~70 lines rather than Powertools Logger: with its
+ * Metrics it cost 4-6 ms of every cold start, for features the broker does not use (buffering,
+ * sampling, child loggers); see the README's performance section.
  */
 export const LOG_LEVELS = { DEBUG: 8, INFO: 12, WARN: 16, ERROR: 20, SILENT: 28 } as const;
 export type LogLevel = keyof typeof LOG_LEVELS;
