@@ -460,7 +460,12 @@ describe("the deployed bundles", () => {
     const { metafile, loadedAtInit } = bundleFunction(entry, mkdtempSync(join(tmpdir(), "bundle-")));
     const inputsOf = (outputs: string[]) =>
       outputs.flatMap((o) => Object.keys(metafile.outputs[o]?.inputs ?? {}));
-    return { all: inputsOf(Object.keys(metafile.outputs)), atInit: inputsOf(loadedAtInit) };
+    const builtinsAtInit = loadedAtInit.flatMap((o) =>
+      (metafile.outputs[o]?.imports ?? [])
+        .filter((i) => i.external && i.kind === "import-statement")
+        .map((i) => i.path.replace(/^node:/, "")),
+    );
+    return { all: inputsOf(Object.keys(metafile.outputs)), atInit: inputsOf(loadedAtInit), builtinsAtInit };
   };
 
   it.each(["functions/token/handler.ts", "functions/prewarm/handler.ts"])(
@@ -473,7 +478,7 @@ describe("the deployed bundles", () => {
   );
 
   it("the token function's cold start reads neither the shared cache (DynamoDB, KMS) nor the SDK's unused credential providers", () => {
-    const { all, atInit } = bundled("functions/token/handler.ts");
+    const { all, atInit, builtinsAtInit } = bundled("functions/token/handler.ts");
     const lazy = [
       "node_modules/@aws-sdk/client-dynamodb/",
       "node_modules/@aws-sdk/client-kms/",
@@ -491,6 +496,8 @@ describe("the deployed bundles", () => {
       ).toBe(true);
       expect(atInit.filter((path) => path.includes(part))).toEqual([]);
     }
+    // An ES module import of node:http loads undici (~25 ms): only lazily loaded chunks may import it.
+    expect(builtinsAtInit).not.toContain("http");
     // What every first request needs is read at init.
     for (const part of [
       "node_modules/@aws-sdk/client-secrets-manager/",
