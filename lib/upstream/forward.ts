@@ -1,4 +1,5 @@
 import { ProxyResponseTooLargeError, UpstreamTimeoutError, UpstreamUnavailableError } from "../errors.ts";
+import { readCapped } from "./read-capped.ts";
 
 export interface ForwardRequest {
   url: URL;
@@ -49,21 +50,9 @@ export async function forward(
         upstreamStatus: response.status,
       },
     );
-  if (Number(response.headers.get("content-length") ?? 0) > request.maxResponseBytes) {
-    await response.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let body: Buffer;
   try {
-    for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > request.maxResponseBytes) {
-        await response.body?.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(chunk);
-    }
+    body = await readCapped(response, request.maxResponseBytes, tooLarge);
   } catch (error) {
     if (error instanceof ProxyResponseTooLargeError) throw error;
     if (signal.aborted) throw timeout();
@@ -71,5 +60,5 @@ export async function forward(
       cause: error,
     });
   }
-  return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
+  return { status: response.status, headers: response.headers, body };
 }

@@ -6,6 +6,7 @@ import {
   UpstreamUnavailableError,
 } from "../errors.ts";
 import { parseRetryAfter } from "./retry-after.ts";
+import { readCapped } from "./read-capped.ts";
 
 export interface UpstreamRequest {
   url: string;
@@ -137,7 +138,8 @@ export class HttpClient {
     }
     let text: string;
     try {
-      text = await readCapped(response, this.options.maxBodyBytes);
+      const max = this.options.maxBodyBytes;
+      text = (await readCapped(response, max, () => tooLarge(max))).toString("utf8");
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       if (signal.aborted) throw new RetryableFailure(this.#timeout(host, error));
@@ -193,26 +195,6 @@ function statusFailure(response: UpstreamResponse, host: string, now: number): R
     new UpstreamError(`Upstream ${host} failed with HTTP ${response.status}.`, details),
     { retryAfterMs },
   );
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length"));
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw tooLarge(maxBytes);
-  }
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function tooLarge(maxBytes: number) {
