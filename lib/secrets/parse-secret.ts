@@ -22,7 +22,7 @@ export function parseSecret(id: string, raw: RawSecret): Secret {
     else if (typeof value === "number" && Number.isFinite(value)) fields[name] = String(value);
     else throw new SecretInvalidError(`Secret "${id}" field "${name}" must be a string.`);
   }
-  for (const value of Object.values(fields)) registerSensitive(value);
+  for (const value of Object.values(fields)) registerSensitive(value, { lasting: true });
   return { id, versionId: raw.versionId, fields: Object.freeze(fields) };
 }
 

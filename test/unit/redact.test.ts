@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { logger } from "../../lib/observability/logger.ts";
-import { REDACTED, redactText, registerSensitive } from "../../lib/observability/redact.ts";
+import {
+  encodedForms,
+  MAX_TRACKED,
+  REDACTED,
+  redactText,
+  registerSensitive,
+  trackedSensitiveCount,
+} from "../../lib/observability/redact.ts";
 
 const SECRET = "unit-test-secret-value-42";
 
@@ -61,5 +68,24 @@ describe("redaction", () => {
       expect(out).not.toContain(leaked);
     }
     expect(out).toContain('"status":502');
+  });
+});
+
+describe("redaction registry bounds", () => {
+  it("stays bounded however many per-request values a long-lived container registers", () => {
+    registerSensitive("lasting-secret-field-value-0042", { lasting: true });
+    for (let i = 0; i < 20_000; i++) registerSensitive(`minted-signature-value-${i}`);
+    expect(trackedSensitiveCount()).toBeLessThanOrEqual(MAX_TRACKED.lasting + MAX_TRACKED.recent);
+    // The most recent values and every secret field are still redacted; the oldest are forgotten.
+    expect(redactText("minted-signature-value-19999")).toBe(REDACTED);
+    expect(redactText("lasting-secret-field-value-0042")).toBe(REDACTED);
+    expect(redactText("minted-signature-value-0 x")).toBe("minted-signature-value-0 x");
+  });
+
+  it("redacts the base64url and unpadded base64 forms too", () => {
+    const value = "a-secret?with/odd+bytes~~";
+    registerSensitive(value);
+    for (const form of encodedForms(value)) expect(redactText(`x ${form} y`)).toBe(`x ${REDACTED} y`);
+    expect(encodedForms(value)).toContain(Buffer.from(value).toString("base64url"));
   });
 });
