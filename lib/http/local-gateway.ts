@@ -18,17 +18,19 @@ export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context
 
 /** Builds the API Gateway HTTP API (payload v2) event that the deployed gateway would send. */
 export function toApiGatewayEvent(request: IncomingMessage, rawBody: Buffer): APIGatewayProxyEventV2 {
-  let url: URL;
   try {
-    url = new URL(request.url ?? "/", "http://localhost");
+    new URL(request.url ?? "/", "http://localhost");
   } catch {
     // `--request-target '//['`: API Gateway answers such a target itself; it is the client's fault.
     throw new BadRequestError("The request target is not a valid path.");
   }
-  // The path as sent, dot segments and percent-encoding intact (WHATWG URL parsing would resolve
-  // "../" and "%2e%2e" first): routes and the proxy judge what the caller really asked for.
-  const target = request.url ?? "/";
-  const rawPath = target.startsWith("/") ? (target.split("?")[0] as string) : url.pathname;
+  // The path and query as sent, dot segments and percent-encoding intact (WHATWG URL parsing would
+  // resolve "../" and "%2e%2e" and re-encode the query): routes and the proxy judge what the caller
+  // really asked for. An absolute-form target ("http://host/path") loses only its scheme and host.
+  const target = (request.url ?? "/").replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "");
+  const [pathPart = "", ...queryParts] = target.split("#")[0]!.split("?");
+  const rawPath = pathPart.startsWith("/") ? pathPart : `/${pathPart}`;
+  const rawQueryString = queryParts.join("?");
   const method = request.method ?? "GET";
   const { routeKey, pathParameters } = matchRoute(method, rawPath);
   const headers: Record<string, string> = {};
@@ -40,7 +42,7 @@ export function toApiGatewayEvent(request: IncomingMessage, rawBody: Buffer): AP
     version: "2.0",
     routeKey,
     rawPath,
-    rawQueryString: url.search.slice(1),
+    rawQueryString,
     headers,
     ...(pathParameters ? { pathParameters } : {}),
     requestContext: {

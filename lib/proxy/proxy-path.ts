@@ -3,13 +3,10 @@ import { ProxyPathInvalidError } from "../errors.ts";
 export const MAX_PROXY_PATH_LENGTH = 2048;
 export const MAX_PROXY_QUERY_LENGTH = 4096;
 
-/** RFC 3986 pchar minus "%": what a segment may hold after one decoding, re-encoded as needed. */
-const SEGMENT_SAFE = /^[A-Za-z0-9._~!$&'()*+,;=:@-]$/;
-
 export interface ProxyTarget {
   /** Decoded path segments, each checked; what `proxy.allow` patterns are matched against. */
   segments: string[];
-  /** The path to append to the base URL: segments re-encoded, joined by "/". */
+  /** The path to append to the base URL: the bytes the caller sent, once they passed every check. */
   path: string;
   /** The raw query string (without "?"), checked but never decoded, logged or altered. */
   query: string;
@@ -21,8 +18,9 @@ const refuse = (why: string) => new ProxyPathInvalidError(`The proxy path was re
  * Turns the raw path after `/proxy/` and the raw query into something safe to append to a fixed
  * base URL, or refuses it. Decoded exactly once; a segment that still holds "%" after that (double
  * encoding), an encoded "/" or "\\", a control character, an empty segment ("//host"), "." or ".."
- * (plain or encoded) is refused, never normalized away: a proxy that "fixes" a path can be made to
- * reach a path its rules never admitted.
+ * (plain or encoded, and with parameters: servlet containers read "..;x" as "..") is refused, never
+ * normalized away: a proxy that "fixes" a path can be made to reach a path its rules never admitted.
+ * What passes is forwarded as sent (a signed path or query must reach the upstream byte for byte).
  */
 export function parseProxyTarget(rawPath: string, rawQuery: string): ProxyTarget {
   if (rawPath.length === 0) throw refuse("it is empty");
@@ -44,33 +42,38 @@ export function parseProxyTarget(rawPath: string, rawQuery: string): ProxyTarget
     } catch {
       throw refuse("it holds invalid percent-encoding");
     }
-    if (decoded === "." || decoded === "..") throw refuse("it holds a dot segment");
+    // RFC 3986 keeps ";params" inside a segment; servlet containers strip them before resolving dots.
+    const beforeParams = decoded.split(";")[0];
+    if (beforeParams === "." || beforeParams === "..") throw refuse("it holds a dot segment");
     if (/[%/\\]/.test(decoded)) throw refuse("it holds an encoded separator or double encoding");
     if ([...decoded].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
       throw refuse("it holds an encoded control character");
     }
     return decoded;
   });
-  const path = segments.map(encodeSegment).join("/");
-  return { segments, path, query: rawQuery };
+  return { segments, path: rawPath, query: rawQuery };
 }
 
-function encodeSegment(segment: string): string {
-  let out = "";
-  for (const char of segment) out += SEGMENT_SAFE.test(char) ? char : encodeURIComponent(char);
-  return out;
+export interface UpstreamTarget {
+  /** The upstream's origin (scheme, host, port). */
+  origin: URL;
+  /** The request target sent to it: base path, the caller's path and query, byte for byte. */
+  requestTarget: string;
 }
 
 /**
- * The upstream URL: the base plus the checked path and query. Built as a string and verified, not
- * resolved with `new URL(path, base)`, which would let "//host" or "../" escape the base.
+ * The upstream request: the base plus the checked path and query, as a string. Never resolved
+ * with `new URL(path, base)` (which would let "//host" or "../" escape the base) and never
+ * re-serialized by a URL parser (which re-encodes `'`, `"`, `<`, `>`, `{`, `}`: a signed query or
+ * path would no longer match its signature). Checked against the URL parser's reading as well.
  */
-export function upstreamUrlFor(baseUrl: string, target: ProxyTarget): URL {
+export function upstreamTargetFor(baseUrl: string, target: ProxyTarget): UpstreamTarget {
   const base = new URL(baseUrl);
   const basePath = base.pathname.replace(/\/+$/, "");
-  const url = new URL(`${base.origin}${basePath}/${target.path}${target.query ? `?${target.query}` : ""}`);
-  if (url.origin !== base.origin || !url.pathname.startsWith(`${basePath}/`)) {
+  const requestTarget = `${basePath}/${target.path}${target.query ? `?${target.query}` : ""}`;
+  const parsed = new URL(`${base.origin}${requestTarget}`);
+  if (parsed.origin !== base.origin || !parsed.pathname.startsWith(`${basePath}/`)) {
     throw refuse("it would leave the connection's base URL");
   }
-  return url;
+  return { origin: new URL(base.origin), requestTarget };
 }

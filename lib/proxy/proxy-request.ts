@@ -4,8 +4,17 @@ import { BASE_HEADERS, type HttpResponse } from "../http/responses.ts";
 import { logger } from "../observability/logger.ts";
 import { countMetric, METRIC, proxyLatencyMetric } from "../observability/metrics.ts";
 import { forward, type ForwardResponse } from "../upstream/forward.ts";
-import { matchRule, NEVER_FORWARDED, NEVER_RETURNED, type ProxySettings } from "./proxy-rules.ts";
-import { parseProxyTarget, upstreamUrlFor } from "./proxy-path.ts";
+import { encodedForms } from "../observability/redact.ts";
+import {
+  connectionOptions,
+  matchRule,
+  NEVER_FORWARDED,
+  NEVER_RETURNED,
+  PROXIED_HEADER,
+  PROXIED_VALUE,
+  type ProxySettings,
+} from "./proxy-rules.ts";
+import { parseProxyTarget, type UpstreamTarget, upstreamTargetFor } from "./proxy-path.ts";
 
 export interface ProxyInput {
   connection: string;
@@ -39,15 +48,15 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
       `Proxied request bodies are limited to ${settings.maxRequestBytes} bytes.`,
     );
   }
-  const url = upstreamUrlFor(settings.baseUrl, target);
+  const upstream = upstreamTargetFor(settings.baseUrl, target);
   const started = performance.now();
   let credential = await broker.getCredential(input.connection);
-  let response = await send(settings, url, input, credential);
+  let response = await send(settings, upstream, input, credential);
   let retried = false;
   if (response.status === 401 && credential.tokenId !== undefined) {
     // The upstream refused the cached token (revoked early, rotated): replace it once, retry once.
     credential = await broker.getCredential(input.connection, { rejectedTokenId: credential.tokenId });
-    response = await send(settings, url, input, credential);
+    response = await send(settings, upstream, input, credential);
     retried = true;
   }
   const latencyMs = Math.round(performance.now() - started);
@@ -58,22 +67,31 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
     connection: input.connection,
     method: input.method,
     rule,
-    upstream: url.host,
+    upstream: upstream.origin.host,
     upstreamStatus: response.status,
     latencyMs,
     retried,
   });
   return {
     statusCode: response.status,
-    headers: { ...returnedHeaders(settings, response, credential), ...BASE_HEADERS },
+    headers: {
+      ...returnedHeaders(settings, response, credential),
+      ...BASE_HEADERS,
+      [PROXIED_HEADER]: PROXIED_VALUE,
+    },
     body: response.body.toString("base64"),
     isBase64Encoded: true,
   };
 }
 
-function send(settings: ProxySettings, url: URL, input: ProxyInput, credential: IssuedCredential) {
+function send(
+  settings: ProxySettings,
+  upstream: UpstreamTarget,
+  input: ProxyInput,
+  credential: IssuedCredential,
+) {
   return forward({
-    url,
+    ...upstream,
     method: input.method,
     headers: { ...forwardedHeaders(settings, input.headers, credential), ...credential.headers },
     ...(input.method === "GET" || input.method === "HEAD" ? {} : { body: input.body }),
@@ -82,7 +100,10 @@ function send(settings: ProxySettings, url: URL, input: ProxyInput, credential: 
   });
 }
 
-/** The caller's allow-listed headers, never one the broker strips or one the credential sets. */
+/**
+ * The caller's allow-listed headers, never one the broker strips, one the credential sets, or one
+ * the caller's Connection header names (hop-by-hop for that message, RFC 9110 7.6.1).
+ */
 function forwardedHeaders(
   settings: ProxySettings,
   headers: ProxyInput["headers"],
@@ -90,10 +111,18 @@ function forwardedHeaders(
 ): Record<string, string> {
   const injected = new Set(Object.keys(credential.headers).map((h) => h.toLowerCase()));
   const allowed = new Set(settings.requestHeaders.map((h) => h.toLowerCase()));
+  const connection = Object.entries(headers).find(([name]) => name.toLowerCase() === "connection")?.[1];
+  const hopByHop = connectionOptions(connection);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (value === undefined || !allowed.has(lower) || NEVER_FORWARDED.has(lower) || injected.has(lower))
+    if (
+      value === undefined ||
+      !allowed.has(lower) ||
+      NEVER_FORWARDED.has(lower) ||
+      injected.has(lower) ||
+      hopByHop.has(lower)
+    )
       continue;
     out[lower] = value;
   }
@@ -101,8 +130,9 @@ function forwardedHeaders(
 }
 
 /**
- * The upstream's allow-listed headers, never a cookie, one the credential names, or one whose value
- * carries the credential (an upstream echoing the token in an allow-listed header).
+ * The upstream's allow-listed headers, never a cookie, one the credential names, one the upstream's
+ * Connection header names, or one whose value carries the credential in any form it travels in
+ * (an upstream echoing the token raw, URL-encoded or base64 in an allow-listed header or Location).
  */
 function returnedHeaders(
   settings: ProxySettings,
@@ -111,16 +141,20 @@ function returnedHeaders(
 ): Record<string, string> {
   const injected = new Set(Object.keys(credential.headers).map((h) => h.toLowerCase()));
   // "Bearer <token>" -> also "<token>": an echo of the bare token is a leak too.
-  const values = Object.values(credential.headers).flatMap((v) => [
-    v,
-    ...v.split(" ").filter((part) => part.length >= 8),
-  ]);
+  const forms = Object.values(credential.headers)
+    .flatMap((v) => [v, ...v.split(" ").filter((part) => part.length >= 8)])
+    .flatMap(encodedForms);
+  // Percent-encoding is case-insensitive in its hex digits: compare URL-encoded echoes folded.
+  const folded = forms.filter((f) => f.includes("%")).map((f) => f.toLowerCase());
+  const carriesCredential = (value: string) =>
+    forms.some((f) => value.includes(f)) || folded.some((f) => value.toLowerCase().includes(f));
+  const hopByHop = connectionOptions(response.headers.get("connection"));
   const out: Record<string, string> = {};
   for (const name of settings.responseHeaders) {
     const lower = name.toLowerCase();
-    if (NEVER_RETURNED.has(lower) || injected.has(lower)) continue;
+    if (NEVER_RETURNED.has(lower) || injected.has(lower) || hopByHop.has(lower)) continue;
     const value = response.headers.get(lower);
-    if (value !== null && !values.some((v) => value.includes(v))) out[lower] = value;
+    if (value !== null && !carriesCredential(value)) out[lower] = value;
   }
   return out;
 }

@@ -35,6 +35,14 @@ export const NEVER_FORWARDED = new Set([
   "x-amzn-trace-id",
 ]);
 
+/**
+ * Set on every answer that passes through the proxy, and on no answer of the broker's own: a
+ * client tells the upstream's answer (any status, any media type, even problem+json) from the
+ * broker's problems by it. Never taken from the upstream.
+ */
+export const PROXIED_HEADER = "x-broker-proxied";
+export const PROXIED_VALUE = "upstream";
+
 /** Response headers never passed back: cookies, credentials and hop-by-hop. */
 export const NEVER_RETURNED = new Set([
   "set-cookie",
@@ -50,7 +58,18 @@ export const NEVER_RETURNED = new Set([
   "trailer",
   "content-length",
   "content-encoding",
+  PROXIED_HEADER,
 ]);
+
+/** Header names a Connection header lists: hop-by-hop for this message (RFC 9110 7.6.1). */
+export function connectionOptions(value: string | null | undefined): Set<string> {
+  return new Set(
+    (value ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name.length > 0),
+  );
+}
 
 export const DEFAULT_REQUEST_HEADERS = [
   "accept",

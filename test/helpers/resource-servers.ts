@@ -82,6 +82,18 @@ export async function startStaticBearerServer(token: string, port = 0): Promise<
       case "/api/binary":
         res.writeHead(200, { "content-type": "image/png" });
         return void res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]));
+      case "/api/echo-encoded": {
+        // A careless upstream echoing the credential in every encoding a header can carry.
+        const b64 = Buffer.from(token).toString("base64");
+        res.writeHead(201, {
+          "content-type": "application/json",
+          "x-upstream-token": b64,
+          etag: `"${Buffer.from(token).toString("base64url")}"`,
+          location: `https://upstream.example.com/next?basic=${encodeURIComponent(Buffer.from(`Bearer ${token}`).toString("base64"))}`,
+          "x-request-id": "from-upstream",
+        });
+        return void res.end("{}");
+      }
       case "/api/moved":
         res.writeHead(302, { location: "https://elsewhere.example.com/steal" });
         return void res.end();

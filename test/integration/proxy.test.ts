@@ -72,7 +72,15 @@ beforeAll(async () => {
           allow: [
             {
               methods: ["GET", "HEAD"],
-              paths: ["/api/items", "/api/binary", "/api/moved", "/api/big", "/api/hang", "/api/fail"],
+              paths: [
+                "/api/items",
+                "/api/binary",
+                "/api/moved",
+                "/api/big",
+                "/api/hang",
+                "/api/fail",
+                "/api/echo-encoded",
+              ],
             },
             { methods: ["POST"], paths: ["/api/echo"] },
           ],
@@ -330,6 +338,10 @@ describe("proxy: hostile requests", () => {
     ["encoded dot-dot", "GET", `${P}/api/%2e%2e/admin`, 400, "proxy-path-invalid"],
     ["mixed-case encoded dot", "GET", `${P}/api/%2E/items`, 400, "proxy-path-invalid"],
     ["double-encoded dot-dot", "GET", `${P}/api/%252e%252e/admin`, 400, "proxy-path-invalid"],
+    ["dot-dot with a parameter (servlet ..;)", "GET", `${P}/api/..;/admin`, 400, "proxy-path-invalid"],
+    ["dot with a parameter", "GET", `${P}/api/.;x/items`, 400, "proxy-path-invalid"],
+    ["dot-dot with an encoded ;", "GET", `${P}/api/..%3B/admin`, 400, "proxy-path-invalid"],
+    ["encoded dot-dot with a parameter", "GET", `${P}/api/%2e%2e;v=1/admin`, 400, "proxy-path-invalid"],
     ["encoded slash", "GET", `${P}/api%2fitems`, 400, "proxy-path-invalid"],
     ["double-encoded slash", "GET", `${P}/api%252fitems`, 400, "proxy-path-invalid"],
     ["encoded backslash", "GET", `${P}/api%5citems`, 400, "proxy-path-invalid"],
@@ -385,6 +397,40 @@ describe("proxy: hostile requests", () => {
     expect(received?.["x-real-ip"]).toBeUndefined();
   });
 
+  it("headers the caller's Connection header names are not forwarded (RFC 9110 7.6.1)", async () => {
+    const response = await send("GET", `${P}/api/items`, {
+      connection: "x-request-id, accept",
+      "x-request-id": "hop-by-hop",
+      accept: "application/json",
+    });
+    expect(response.status).toBe(200);
+    const { receivedHeaders } = response.json() as { receivedHeaders: string[] };
+    expect(receivedHeaders).not.toContain("x-request-id");
+    expect(receivedHeaders).not.toContain("accept");
+  });
+
+  it("an absolute-form request target is judged as sent, never normalized by the local gateway", async () => {
+    const before = bearer.requests.length;
+    expectProblem(await send("GET", `${base}${P}/api/x/../items`), 400, "proxy-path-invalid");
+    expect(bearer.requests.length).toBe(before);
+  });
+
+  it("the query reaches the upstream byte for byte (a signed query string stays valid)", async () => {
+    const query = "sig=a'b\"c<d>&x=%7e%7E&y=%27";
+    const response = await send("GET", `${P}/api/items?${query}`);
+    expect(response.status).toBe(200);
+    expect((response.json() as { query: string }).query).toBe(query);
+  });
+
+  it("an upstream echoing the credential base64-, base64url- or URL-encoded: those headers are dropped", async () => {
+    const response = await send("GET", `${P}/api/echo-encoded`);
+    expect(response.status).toBe(201);
+    expect(response.headers["x-upstream-token"]).toBeUndefined();
+    expect(response.headers.etag).toBeUndefined();
+    expect(response.headers.location).toBeUndefined();
+    expect(response.headers["content-type"]).toBe("application/json");
+  });
+
   it("a body over the connection's cap → 413, not forwarded", async () => {
     const before = bearer.requests.length;
     expectProblem(
@@ -419,6 +465,30 @@ describe("proxy: hostile requests", () => {
     const before = bearer.requests.length;
     expectProblem(await send("GET", `${P}/api/items`, { authorization: "" }), 401, "unauthorized");
     expect(bearer.requests.length).toBe(before);
+  });
+});
+
+describe("proxy: the upstream's answers are marked as such, the broker's own are not", () => {
+  it("every proxied answer carries x-broker-proxied, exposed to the page; no broker problem does", async () => {
+    for (const path of ["/api/items", "/api/fail", "/api/moved"]) {
+      const response = await send("GET", `/v1/connections/static/proxy${path}`, { origin: ORIGIN });
+      expect(response.headers["x-broker-proxied"]).toBe("upstream");
+      expect(String(response.headers["access-control-expose-headers"])).toContain("x-broker-proxied");
+    }
+    const refused = await send("GET", "/v1/connections/static/proxy/admin", { origin: ORIGIN });
+    expectProblem(refused, 403, "proxy-request-not-allowed");
+    expect(refused.headers["x-broker-proxied"]).toBeUndefined();
+  });
+
+  it("problems answered to requests without an Origin carry Vary: Origin too", async () => {
+    for (const response of [
+      await send("GET", "/v1/connections/static/proxy/admin"),
+      await send("POST", "/v1/connections/nope/token"),
+      await send("GET", "/v1/connections", { authorization: "" }),
+    ]) {
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.headers.vary).toBe("Origin");
+    }
   });
 });
 

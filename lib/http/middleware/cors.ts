@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { OriginNotAllowedError } from "../../errors.ts";
+import { PROXIED_HEADER } from "../../proxy/proxy-rules.ts";
 import { BASE_HEADERS, type HttpResponse, problem } from "../responses.ts";
 
 export const CORS_ALLOW_METHODS = "GET, POST";
@@ -9,9 +10,17 @@ export const CORS_PROXY_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
 export const CORS_ALLOW_HEADERS = ["authorization", "content-type"];
 /**
  * Response headers a browser may read beyond the CORS-safelisted ones: Retry-After (503 problems),
- * WWW-Authenticate (401), Allow (405), and what proxied answers commonly need.
+ * WWW-Authenticate (401), Allow (405), what proxied answers commonly need, and the mark that tells
+ * a proxied answer from the broker's own.
  */
-export const CORS_EXPOSE_HEADERS = ["retry-after", "www-authenticate", "allow", "etag", "location"];
+export const CORS_EXPOSE_HEADERS = [
+  "retry-after",
+  "www-authenticate",
+  "allow",
+  "etag",
+  "location",
+  PROXIED_HEADER,
+];
 
 export interface CorsOptions {
   /**
@@ -71,8 +80,9 @@ export function cors(
     },
     onError: (request) => {
       const origin = originOf(request.event);
-      if (request.response && origin && allowed.has(origin))
-        request.response = corsHeaders(request.response, origin);
+      if (request.response)
+        request.response =
+          origin && allowed.has(origin) ? corsHeaders(request.response, origin) : withVary(request.response);
     },
   };
 }
