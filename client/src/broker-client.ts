@@ -2,8 +2,10 @@
  * The token broker's browser client: zero dependencies, memory only (a credential is never written
  * to localStorage, sessionStorage, cookies or IndexedDB). It fetches credentials from the broker,
  * caches each until `expiresAt` minus a skew, de-duplicates concurrent requests for a connection,
- * renews the caller's own token once on 401, honours 503 + Retry-After with a bounded retry, and
- * wraps `fetch` for both delivery modes.
+ * renews the caller's own token once on the broker's 401, honours 503 + Retry-After with a bounded
+ * retry, and wraps `fetch` for both delivery modes. An answer that passed through the proxy (marked
+ * `x-broker-proxied`) is the upstream's: it reaches the page untouched, whatever its status or
+ * media type, and never causes a renewal or a second send.
  */
 
 /** A credential as `POST /v1/connections/{name}/token` returns it. */
@@ -74,9 +76,23 @@ export class BrokerProblemError extends Error {
 
 const PROBLEM = "urn:token-broker:problem:";
 
+/** The header the broker sets on every answer that passed through its proxy, and on no other. */
+export const PROXIED_HEADER = "x-broker-proxied";
+
+/** RFC 9110 9.2.2: what may be sent twice with the effect of once. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
 interface Cached {
   credential: Credential;
   expiresAtMs: number;
+}
+
+/** One broker request shared by every concurrent caller of a connection; cancelled when all leave. */
+interface Flight {
+  promise: Promise<Cached>;
+  controller: AbortController;
+  /** Callers still waiting; a caller without a signal never leaves. */
+  waiting: number;
 }
 
 export class BrokerClient {
@@ -89,7 +105,7 @@ export class BrokerClient {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #cache = new Map<string, Cached>();
-  readonly #inflight = new Map<string, Promise<Cached>>();
+  readonly #inflight = new Map<string, Flight>();
 
   constructor(options: BrokerClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -123,13 +139,32 @@ export class BrokerClient {
     if (cached && !rejected && cached.expiresAtMs - this.#skewMs > this.#now()) return cached.credential;
     let flight = this.#inflight.get(connection);
     if (!flight) {
-      // Shared by every waiter, so one caller's abort never cancels the others' request.
-      flight = this.#obtain(connection, rejected ? rejectedTokenId : undefined).finally(() =>
-        this.#inflight.delete(connection),
+      // Shared by every waiter, so one caller's abort never cancels the others' request; once all
+      // of them have left, nobody needs the answer and its retries stop.
+      const controller = new AbortController();
+      const promise = this.#obtain(connection, rejected ? rejectedTokenId : undefined, controller.signal);
+      flight = { promise, controller, waiting: 0 };
+      const started = flight;
+      this.#inflight.set(connection, started);
+      void promise.then(
+        () => this.#settle(connection, started),
+        () => this.#settle(connection, started),
       );
-      this.#inflight.set(connection, flight);
     }
-    return (await abortable(flight, options.signal)).credential;
+    return (await this.#wait(flight, options.signal)).credential;
+  }
+
+  #settle(connection: string, flight: Flight): void {
+    if (this.#inflight.get(connection) === flight) this.#inflight.delete(connection);
+  }
+
+  #wait(flight: Flight, signal: AbortSignal | undefined): Promise<Cached> {
+    flight.waiting++;
+    if (!signal) return flight.promise;
+    const leave = () => {
+      if (--flight.waiting === 0) flight.controller.abort(signal.reason);
+    };
+    return abortable(flight.promise, signal, leave);
   }
 
   /**
@@ -157,12 +192,19 @@ export class BrokerClient {
 
   /**
    * Proxy mode: the broker calls the upstream (`{proxy.baseUrl}/{path}`) with the credential, which
-   * never reaches the page. The upstream's own answer is returned as a Response; the broker's
-   * problems (refused path, upstream down) are thrown as BrokerProblemError.
+   * never reaches the page. The upstream's own answer (marked `x-broker-proxied`) is returned as
+   * it came, body unread, whatever its status; the broker's problems (refused path, upstream down)
+   * are thrown as BrokerProblemError. A request the upstream may have acted on is never sent twice:
+   * only the broker's own refusals (caller token, 503 + Retry-After) are retried, and a network
+   * error only for idempotent methods.
    */
   async proxy(connection: string, path: string, init: RequestInit = {}): Promise<Response> {
     const target = `/v1/connections/${encodeURIComponent(connection)}/proxy/${path.replace(/^\/+/, "")}`;
-    return this.#broker(init.method ?? "GET", target, init.signal ?? undefined, init, { passUpstream: true });
+    const method = (init.method ?? "GET").toUpperCase();
+    return this.#broker(method, target, init.signal ?? undefined, init, {
+      proxied: true,
+      resendOnNetworkError: IDEMPOTENT.has(method),
+    });
   }
 
   /** Forgets cached credentials (sign-out). */
@@ -170,11 +212,11 @@ export class BrokerClient {
     this.#cache.clear();
   }
 
-  async #obtain(connection: string, rejectedTokenId?: string): Promise<Cached> {
+  async #obtain(connection: string, rejectedTokenId: string | undefined, signal: AbortSignal): Promise<Cached> {
     const response = await this.#broker(
       "POST",
       `/v1/connections/${encodeURIComponent(connection)}/token`,
-      undefined,
+      signal,
       rejectedTokenId === undefined
         ? {}
         : { headers: { "content-type": "application/json" }, body: JSON.stringify({ rejectedTokenId }) },
@@ -186,16 +228,18 @@ export class BrokerClient {
   }
 
   /**
-   * One broker call: caller token attached, renewed once on 401, 503 + Retry-After retried a
-   * bounded number of times; any other problem thrown as BrokerProblemError.
+   * One broker call: caller token attached, renewed once on the broker's 401, 503 + Retry-After
+   * retried a bounded number of times; any other problem thrown as BrokerProblemError. With
+   * `proxied`, an answer carrying the proxy's mark is the upstream's and is returned untouched.
    */
   async #broker(
     method: string,
     path: string,
     signal?: AbortSignal,
     init: RequestInit = {},
-    options: { passUpstream?: boolean } = {},
+    options: { proxied?: boolean; resendOnNetworkError?: boolean } = {},
   ): Promise<Response> {
+    const { proxied = false, resendOnNetworkError = true } = options;
     let forceRefresh = false;
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
@@ -212,14 +256,16 @@ export class BrokerClient {
         });
       } catch (error) {
         // API Gateway's own 401 may lack CORS headers: the browser then reports a network error.
-        // Renew the caller token once, as for a 401 it could read.
-        if (forceRefresh || signal?.aborted) throw error;
+        // Renew the caller token once, as for a 401 it could read, unless the request may have
+        // reached an upstream that acted on it.
+        if (forceRefresh || signal?.aborted || !resendOnNetworkError) throw error;
         forceRefresh = true;
         continue;
       }
+      if (proxied && response.headers.get(PROXIED_HEADER) !== null) return response;
       const problem = await readProblem(response);
       if (!problem) {
-        if (response.ok || options.passUpstream) return response;
+        if (response.ok || proxied) return response;
         // Not a problem document: API Gateway's own {"message": ...} answers, say.
         throw new BrokerProblemError({ type: "about:blank", status: response.status });
       }
@@ -239,14 +285,20 @@ export class BrokerClient {
   }
 }
 
-/** A broker problem (problem+json with our type, or API Gateway's bare 401/403), else undefined. */
+/**
+ * A broker problem (problem+json with our type, or API Gateway's bare 401/403), else undefined.
+ * Reads a clone: an answer that is not a problem reaches the caller with its body unread.
+ */
 async function readProblem(response: Response): Promise<BrokerProblemError | undefined> {
   const contentType = response.headers.get("content-type") ?? "";
   const retryAfterHeader = response.headers.get("retry-after");
   const retryAfter =
     retryAfterHeader !== null && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) : undefined;
   if (contentType.startsWith("application/problem+json")) {
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => ({}))) as Record<string, unknown>;
     const type = typeof body.type === "string" ? body.type : "about:blank";
     // Only the broker's own types: a proxied upstream may send problem documents of its own.
     if (type.startsWith(PROBLEM)) {
@@ -288,11 +340,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
+/** The promise, or the signal's reason once it aborts (`onAbort` then runs once). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal, left: () => void): Promise<T> {
+  if (signal.aborted) {
+    left();
+    return Promise.reject(signal.reason);
+  }
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => {
+      left();
+      reject(signal.reason);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {

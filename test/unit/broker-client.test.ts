@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BrokerClient, BrokerProblemError } from "../../client/src/broker-client.ts";
 
 const BASE = "https://broker.example.com";
@@ -237,5 +237,90 @@ describe("BrokerClient", () => {
     const response = await h.client.fetch("ledger", "https://api.ledger.example/v1/accounts");
     expect(await response.text()).toBe("ok");
     expect(issued).toBe(2);
+  });
+
+  describe("proxied answers are the upstream's: untouched, never renewed or re-sent", () => {
+    const proxied = (status: number, body: string, contentType: string) =>
+      new Response(body, {
+        status,
+        headers: { "content-type": contentType, "x-broker-proxied": "upstream" },
+      });
+
+    it("an upstream 401 {message} to a POST is returned as it came: no renewal, one send", async () => {
+      const h = harness(() => proxied(401, '{"message":"Unauthorized"}', "application/json"));
+      const response = await h.client.proxy("ledger", "v1/payments", { method: "POST", body: "{}" });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ message: "Unauthorized" });
+      expect(h.calls).toHaveLength(1);
+      expect(h.tokens).toEqual([false]);
+    });
+
+    it("an upstream 403 {message} is returned, not thrown as a broker problem", async () => {
+      const h = harness(() => proxied(403, '{"message":"Forbidden"}', "application/json"));
+      const response = await h.client.proxy("ledger", "v1/accounts");
+      expect(response.status).toBe(403);
+      expect(await response.text()).toBe('{"message":"Forbidden"}');
+    });
+
+    it("an upstream problem+json (even one shaped like the broker's) stays readable", async () => {
+      const body = JSON.stringify({ type: "urn:token-broker:problem:unauthorized", status: 401 });
+      const h = harness(() => proxied(401, body, "application/problem+json"));
+      const response = await h.client.proxy("ledger", "v1/accounts", { method: "DELETE" });
+      expect(await response.text()).toBe(body);
+      expect(h.calls).toHaveLength(1);
+    });
+
+    it("the broker's own problems on the proxy route are still thrown and renewed", async () => {
+      const h = harness((_url, _init, n) =>
+        n === 1 ? problem(401, "unauthorized") : proxied(200, "ok", "text/plain"),
+      );
+      expect(await (await h.client.proxy("ledger", "v1/x", { method: "POST" })).text()).toBe("ok");
+      expect(h.tokens).toEqual([false, true]);
+    });
+
+    it("a network error on a non-idempotent proxied call is thrown, never re-sent", async () => {
+      const h = harness(() => {
+        throw new TypeError("Failed to fetch");
+      });
+      await expect(h.client.proxy("ledger", "v1/payments", { method: "POST" })).rejects.toThrow(
+        "Failed to fetch",
+      );
+      expect(h.calls).toHaveLength(1);
+      const get = harness(() => {
+        throw new TypeError("Failed to fetch");
+      });
+      await expect(get.client.proxy("ledger", "v1/accounts")).rejects.toThrow("Failed to fetch");
+      expect(get.calls).toHaveLength(2); // idempotent: renewed once, as for a gateway 401
+    });
+  });
+
+  it("retries stop once every caller of a shared request has aborted", async () => {
+    const calls: string[] = [];
+    const waits: AbortSignal[] = [];
+    const client = new BrokerClient({
+      baseUrl: BASE,
+      getAccessToken: async () => "caller-token-1",
+      fetch: (async (input: string | URL) => {
+        calls.push(String(input));
+        return problem(503, "token-refresh-pending", { "retry-after": "1" });
+      }) as typeof fetch,
+      sleep: (_ms, signal) =>
+        new Promise<void>((_resolve, reject) => {
+          if (signal) waits.push(signal);
+          signal?.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+        }),
+    });
+    const first = new AbortController();
+    const second = new AbortController();
+    const a = client.credential("signed", { signal: first.signal });
+    const b = client.credential("signed", { signal: second.signal });
+    await vi.waitFor(() => expect(waits).toHaveLength(1));
+    first.abort(new Error("left"));
+    await expect(a).rejects.toThrow("left");
+    expect(waits[0]?.aborted).toBe(false); // the other caller still waits for it
+    second.abort(new Error("left too"));
+    await expect(b).rejects.toThrow("left too");
+    expect(waits[0]?.aborted).toBe(true);
+    expect(calls).toHaveLength(1);
   });
 });
