@@ -113,6 +113,34 @@ describe("the OpenAPI document", () => {
   });
 });
 
+describe("the proxy operations", () => {
+  const PX = "/v1/connections/{name}/proxy/{path}";
+  const operations = Object.entries(doc.paths[PX] ?? {}).filter(([, op]) => typeof op === "object");
+
+  it("document every 4xx/5xx as the upstream's own answer (any media type, marked) or the broker's problem", () => {
+    expect(operations.length).toBeGreaterThanOrEqual(6);
+    for (const [method, operation] of operations) {
+      for (const [status, documented] of Object.entries(operation.responses)) {
+        const resolved = deref(documented as Json) as {
+          content: Record<string, unknown>;
+          headers: Record<string, unknown>;
+        };
+        expect(Object.keys(resolved.content), `${method} ${status}`).toContain("*/*");
+        expect(Object.keys(resolved.headers), `${method} ${status}`).toContain("x-broker-proxied");
+      }
+    }
+  });
+
+  it("describe the greedy path so that a generated client does not encode its /", () => {
+    for (const [, operation] of operations) {
+      const path = (operation as { parameters: { name: string; description: string; "x-greedy"?: boolean }[] })
+        .parameters.find((p) => p.name === "path");
+      expect(path?.["x-greedy"]).toBe(true);
+      expect(path?.description).toMatch(/must not percent-encode/);
+    }
+  });
+});
+
 describe("the handler's answers conform to the document", () => {
   let upstream: TestServer;
   let handler: ReturnType<typeof createTokenHandler>;
@@ -127,6 +155,10 @@ describe("the handler's answers conform to the document", () => {
     upstream = await startServer((req, res) => {
       if (req.path.startsWith("/fail")) return sendJson(res, 500, { error: "boom" });
       if (req.path.startsWith("/busy")) return sendJson(res, 503, {}, { "retry-after": "1" });
+      if (req.path.startsWith("/api/teapot")) {
+        res.writeHead(404, { "content-type": "text/plain" });
+        return void res.end("short and stout");
+      }
       if (req.path.startsWith("/api")) return sendJson(res, 200, { ok: true });
       return sendJson(res, 200, { access_token: "tok-123", token_type: "Bearer", expires_in: 300 });
     });
@@ -284,6 +316,7 @@ describe("the handler's answers conform to the document", () => {
     ["upstream-error", () => token("failing"), T, "post", 502],
     ["upstream-unavailable", () => token("busy"), T, "post", 503],
     ["proxied answer", () => proxy("ok", "api/items"), PX, "get", 200],
+    ["proxied upstream 404, any media type", () => proxy("ok", "api/teapot"), PX, "get", 404],
     ["proxy-path-invalid", () => proxy("ok", "api/%2e%2e/x"), PX, "get", 400],
     ["proxy-request-not-allowed", () => proxy("ok", "admin"), PX, "get", 403],
     ["proxy-not-enabled", () => proxy("signed", "api/x"), PX, "get", 403],
