@@ -33,7 +33,7 @@ export function buildApp(props: AppProps = {}): { app: App; stack: TokenBrokerSt
     mkdtempSync(join(tmpdir(), "broker-config-")),
     "broker.config.resolved.json",
   );
-  writeFileSync(resolvedConfigPath, serializeResolvedConfig(brokerConfig));
+  writeFileSync(resolvedConfigPath, serializeResolvedConfig(brokerConfig, { upstreamPolicy: "deployed" }));
   const stack = new TokenBrokerStack(app, `TokenBroker-${stageName}`, {
     stageName,
     stage,

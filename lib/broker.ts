@@ -3,6 +3,7 @@ import type { AccessRule } from "./auth/access-policy.ts";
 import { MemoryTokenCache } from "./cache/memory-token-cache.ts";
 import type { CachedTokens, TokenCache } from "./cache/token-cache.ts";
 import type { BrokerConfig, ConnectionConfig } from "./config/broker-config.ts";
+import type { UpstreamPolicy } from "./config/upstream-url.ts";
 import {
   ConnectionNotFoundError,
   ForcedRefreshRateLimitedError,
@@ -97,6 +98,7 @@ export class Broker {
   readonly #cache: TokenCache;
   readonly #health: HealthStore;
   readonly #now: () => number;
+  readonly #upstreamPolicy: UpstreamPolicy;
   /** Last forced secret re-read after a credentials rejection, per connection (rate limit). */
   readonly #rechecked = new Map<string, number>();
   /** Last refresh forced by a caller's report, per connection (rate limit). */
@@ -107,6 +109,7 @@ export class Broker {
     this.#cache = options.cache ?? new MemoryTokenCache();
     this.#health = options.health ?? new MemoryHealthStore();
     this.#now = options.now ?? Date.now;
+    this.#upstreamPolicy = options.config.upstreamPolicy ?? "local";
     for (const [name, config] of options.config.connections) {
       const definition = SCHEMES.find((s) => s.name === config.scheme);
       if (!definition) throw new Error(`No scheme ${config.scheme}`);
@@ -307,6 +310,6 @@ export class Broker {
   }
 
   #context(connection: Connection, secret: Secret): SchemeContext {
-    return { secret, http: connection.http, now: this.#now };
+    return { secret, http: connection.http, now: this.#now, upstreamPolicy: this.#upstreamPolicy };
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
+import type { UpstreamPolicy } from "./upstream-url.ts";
 import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
 import { CONNECTION_NAME } from "./connection-name.ts";
@@ -25,6 +26,8 @@ export type ConnectionConfig = SchemeConfig & {
 
 export interface BrokerConfig {
   readonly connections: ReadonlyMap<string, ConnectionConfig>;
+  /** What upstream URLs found at run time (discovery) may be; "local" when absent. */
+  readonly upstreamPolicy?: UpstreamPolicy;
 }
 
 export { CONNECTION_NAME } from "./connection-name.ts";

@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.ts";
 import type { BrokerConfig, ConnectionConfig } from "./broker-config.ts";
+import type { UpstreamPolicy } from "./upstream-url.ts";
 
 /**
  * The config as validation left it (presets expanded, defaults applied), serialized at synth and
@@ -9,12 +10,19 @@ import type { BrokerConfig, ConnectionConfig } from "./broker-config.ts";
  */
 export const RESOLVED_CONFIG_FORMAT = "token-broker.resolved-config/1";
 
-export function serializeResolvedConfig(config: BrokerConfig): string {
-  return JSON.stringify({ format: RESOLVED_CONFIG_FORMAT, connections: [...config.connections.values()] });
+export function serializeResolvedConfig(
+  config: BrokerConfig,
+  options: { upstreamPolicy?: UpstreamPolicy } = {},
+): string {
+  return JSON.stringify({
+    format: RESOLVED_CONFIG_FORMAT,
+    upstreamPolicy: options.upstreamPolicy ?? config.upstreamPolicy ?? "local",
+    connections: [...config.connections.values()],
+  });
 }
 
 export function parseResolvedConfig(text: string, source: string): BrokerConfig {
-  let json: { format?: unknown; connections?: unknown };
+  let json: { format?: unknown; connections?: unknown; upstreamPolicy?: unknown };
   try {
     json = JSON.parse(text) as typeof json;
   } catch (error) {
@@ -29,5 +37,8 @@ export function parseResolvedConfig(text: string, source: string): BrokerConfig 
     ]);
   }
   const connections = json.connections as ConnectionConfig[];
-  return { connections: new Map(connections.map((c) => [c.name, c])) };
+  return {
+    connections: new Map(connections.map((c) => [c.name, c])),
+    upstreamPolicy: json.upstreamPolicy === "deployed" ? "deployed" : "local",
+  };
 }

@@ -46,9 +46,9 @@ export const oauth2ClientCredentialsScheme: SchemeDefinition<Config> = {
   name: "oauth2-client-credentials",
   create(config) {
     let endpoint: Promise<string> | undefined;
-    const tokenEndpoint = (http: HttpClient) => {
+    const tokenEndpoint = (context: SchemeContext) => {
       if (config.tokenUrl) return Promise.resolve(config.tokenUrl);
-      endpoint ??= discoverTokenEndpoint(http, config.issuer as string);
+      endpoint ??= discoverTokenEndpoint(context, config.issuer as string);
       endpoint.catch(() => {
         endpoint = undefined;
       });
@@ -57,7 +57,7 @@ export const oauth2ClientCredentialsScheme: SchemeDefinition<Config> = {
     return {
       kind: "exchanged",
       async obtain(context) {
-        return requestToken(config, context, await tokenEndpoint(context.http));
+        return requestToken(config, context, await tokenEndpoint(context));
       },
       headers(tokens, secret) {
         return renderHeaders(config.headers, secret, { token: tokens.accessToken });
@@ -195,7 +195,10 @@ function clientCredential(value: string, what: string, secret: Secret): string {
 }
 
 /** RFC 8414 metadata (then OpenID Connect discovery); the issuer must match exactly (RFC 8414 3.3). */
-async function discoverTokenEndpoint(http: HttpClient, issuer: string): Promise<string> {
+async function discoverTokenEndpoint(
+  { http, upstreamPolicy }: SchemeContext,
+  issuer: string,
+): Promise<string> {
   const url = new URL(issuer);
   const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
   const candidates = [
@@ -220,7 +223,8 @@ async function discoverTokenEndpoint(http: HttpClient, issuer: string): Promise<
       throw new UpstreamInvalidResponseError(`Discovery at ${host} returned metadata for another issuer.`);
     }
     const endpoint = metadata.token_endpoint;
-    if (typeof endpoint !== "string" || upstreamUrlProblem(endpoint) !== undefined) {
+    // Held to the rule configured URLs met at synth: a deployed stage never calls loopback or http.
+    if (typeof endpoint !== "string" || upstreamUrlProblem(endpoint, upstreamPolicy) !== undefined) {
       throw new UpstreamInvalidResponseError(`Discovery at ${host} returned no usable token_endpoint.`);
     }
     return endpoint;

@@ -1,3 +1,4 @@
+import type { UpstreamPolicy } from "../config/upstream-url.ts";
 import type * as z from "zod/mini";
 import type { Secret } from "../secrets/secret-source.ts";
 import type { HttpClient } from "../upstream/http-client.ts";
@@ -24,6 +25,8 @@ export interface SchemeContext {
   secret: Secret;
   http: HttpClient;
   now: () => number;
+  /** What a URL found at run time (a discovered token endpoint) may be. */
+  upstreamPolicy: UpstreamPolicy;
 }
 
 /** Minted locally on every request from the secret (static headers, signed JWTs). Never cached. */

@@ -18,7 +18,7 @@ import { ROUTES } from "../../lib/http/routes.ts";
 import { buildApp } from "../../infra/build-app.ts";
 import { bundleFunction } from "../../infra/bundling.ts";
 import { RESOLVED_CONFIG_FILE } from "../../infra/constructs/broker-function.ts";
-import { resolvedConfigOf } from "../../lib/local/config-env.ts";
+import { serializeResolvedConfig } from "../../lib/config/resolved-config.ts";
 import { UnknownStageError } from "../../infra/stage-config.ts";
 
 interface Synthesized {
@@ -124,7 +124,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
           "if-none-match",
         ],
         AllowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        ExposeHeaders: ["retry-after", "www-authenticate", "allow", "etag", "location"],
+        ExposeHeaders: ["retry-after", "www-authenticate", "allow", "etag", "location", "x-broker-proxied"],
       }),
     });
     t.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
@@ -254,9 +254,12 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
 
   it("bundles a token handler that loads its bundled config and serves a request", async () => {
     // The config as synth validated it: the function loads it without a schema library.
-    expect(readFileSync(join(tokenFunction().assetDir, RESOLVED_CONFIG_FILE), "utf8")).toBe(
-      resolvedConfigOf(stage.brokerConfig),
+    // Written for a deployed stage: URLs found at run time meet the deployed policy too.
+    const bundled = readFileSync(join(tokenFunction().assetDir, RESOLVED_CONFIG_FILE), "utf8");
+    expect(bundled).toBe(
+      serializeResolvedConfig(loadConfigFile(stage.brokerConfig), { upstreamPolicy: "deployed" }),
     );
+    expect(JSON.parse(bundled).upstreamPolicy).toBe("deployed");
     // The stage's secret for the seed-002 connection holds the local demo values; in-process cache.
     const secretsFile = stageSecrets("signed", "broker/local/demo-signed");
     await withDeployedHandler(

@@ -149,6 +149,27 @@ describe("oauth2-client-credentials against oidc-provider", () => {
     ).toBeTruthy();
   });
 
+  it("in a deployed stage, a discovered token endpoint meets the deployed URL policy (no loopback, no http)", async () => {
+    const { broker } = testBroker(
+      {
+        cc: {
+          scheme: "oauth2-client-credentials",
+          secret: "cc",
+          issuer: oidc.issuer,
+          clientAuth: { method: "client_secret_post" },
+        },
+      },
+      { cc: { clientId: `${CLIENT_ID}-post`, clientSecret: CLIENT_SECRET } },
+      { upstreamPolicy: "deployed" },
+    );
+    const before = oidc.tokenRequests();
+    await expect(broker.getCredential("cc")).rejects.toMatchObject({
+      slug: "upstream-invalid-response",
+      message: expect.stringContaining("no usable token_endpoint"),
+    });
+    expect(oidc.tokenRequests()).toBe(before);
+  });
+
   it("raw Basic is an explicit option: it works for plain ids and is never a silent fallback", async () => {
     const plain = testBroker(connection("client_secret_basic"), {
       cc: { clientId: "plain-client", clientSecret: "plain-secret-0123456789" },
