@@ -121,6 +121,7 @@ async function requestToken(
       const assertion = await new SignJWT({})
         .setProtectedHeader({
           alg: auth.algorithm,
+          typ: "JWT",
           ...("kid" in auth && auth.kid ? { kid: auth.kid } : {}),
           ...("certificateField" in auth && auth.certificateField
             ? certificateThumbprints(secret, auth.certificateField)
@@ -134,6 +135,8 @@ async function requestToken(
         .setExpirationTime(nowSeconds + 60)
         .setJti(randomUUID())
         .sign(key);
+      // RFC 7521 4.2 allows client_id beside the assertion; Microsoft Entra requires it (AADSTS900144).
+      form.set("client_id", clientId);
       form.set("client_assertion_type", CLIENT_ASSERTION_TYPE);
       form.set("client_assertion", assertion);
       break;

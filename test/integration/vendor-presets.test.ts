@@ -337,6 +337,9 @@ describe("entra-certificate (certificate thumbprints)", () => {
           req.path === "/tenant-1/oauth2/v2.0/token" &&
           form.get("grant_type") === "client_credentials" &&
           form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
+          // AADSTS900144: Entra requires client_id in the body of the certificate credentials request.
+          form.get("client_id") === "app-client-id" &&
+          header.typ === "JWT" &&
           form.get("scope") === "https://graph.microsoft.com/.default" &&
           header["x5t#S256"] === s256 &&
           header.x5t === sha1 &&
