@@ -89,6 +89,20 @@ export class UnauthorizedError extends BrokerError {
   readonly status = 401;
   readonly slug = "unauthorized";
   readonly title = "Caller not authenticated";
+  /**
+   * Whether the request carried a bearer token that was refused. RFC 6750 3.1: a request without
+   * one (no Authorization, or another scheme) gets a challenge without an error code.
+   */
+  readonly tokenRefused: boolean;
+  constructor(message: string, options: { tokenRefused?: boolean } = {}) {
+    super(message);
+    this.tokenRefused = options.tokenRefused ?? true;
+  }
+
+  /** The WWW-Authenticate challenge (RFC 6750 3). */
+  get challenge(): string {
+    return this.tokenRefused ? 'Bearer error="invalid_token"' : "Bearer";
+  }
 }
 
 /** The caller token lacks every scope the route accepts. */

@@ -57,8 +57,14 @@ export class LocalJwtAuthorizer {
   /** Returns the verified claims, or throws a 401/403 BrokerError. */
   async verify(authorization: string | undefined): Promise<Record<string, unknown>> {
     const match = /^(?:Bearer )?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? "");
-    if (!match)
-      throw new UnauthorizedError("Send the caller's access token as Authorization: Bearer <token>.");
+    if (!match) {
+      // Something after "Bearer " (or a bare token) was presented and is not a JWT: refused. No
+      // header, or another scheme: no bearer token at all (RFC 6750 3.1: no error code).
+      const presented = /^Bearer\s+\S/i.test(authorization ?? "") || /^[^\s]+$/.test(authorization ?? "");
+      throw new UnauthorizedError("Send the caller's access token as Authorization: Bearer <token>.", {
+        tokenRefused: presented,
+      });
+    }
     const tolerance = this.#options.clockToleranceSeconds ?? 0;
     const nowSeconds = Math.floor((this.#options.now ?? Date.now)() / 1000);
     let claims: Record<string, unknown>;

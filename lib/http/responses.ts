@@ -1,4 +1,4 @@
-import { type BrokerError, MethodNotAllowedError } from "../errors.ts";
+import { type BrokerError, MethodNotAllowedError, UnauthorizedError } from "../errors.ts";
 import { redactReplacer } from "../observability/redact.ts";
 
 /**
@@ -35,8 +35,8 @@ export function problem(error: BrokerError, requestId?: string): HttpResponse {
   const headers: Record<string, string> = { ...BASE_HEADERS, "content-type": "application/problem+json" };
   if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
   if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(", ");
-  // RFC 6750 3: tell a Bearer client what went wrong with its token.
-  if (error.status === 401) headers["www-authenticate"] = 'Bearer error="invalid_token"';
+  // RFC 6750 3: tell a Bearer client what went wrong with its token (if it sent one).
+  if (error instanceof UnauthorizedError) headers["www-authenticate"] = error.challenge;
   return {
     statusCode: error.status,
     headers,

@@ -126,7 +126,8 @@ async function proxy(broker: Broker, request: ApiRequest): Promise<HttpResponse>
 
 function requireCaller(request: ApiRequest): Caller {
   // Defence in depth: in AWS the JWT authorizer rejects such requests before they get here.
-  if (!request.caller) throw new UnauthorizedError("This route needs the caller's access token.");
+  if (!request.caller)
+    throw new UnauthorizedError("This route needs the caller's access token.", { tokenRefused: false });
   return request.caller;
 }
 

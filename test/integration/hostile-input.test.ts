@@ -364,7 +364,8 @@ describe("hostile input: caller JWT", () => {
       t === null ? {} : { authorization: `Bearer ${t}` },
     );
     expectProblem(response, 401, "unauthorized");
-    expect(response.headers["www-authenticate"]).toBe('Bearer error="invalid_token"');
+    // RFC 6750 3.1: no error code when the request carried no token at all.
+    expect(response.headers["www-authenticate"]).toBe(t === null ? "Bearer" : 'Bearer error="invalid_token"');
   });
 
   it("a Basic Authorization header → 401 unauthorized", async () => {
@@ -372,6 +373,8 @@ describe("hostile input: caller JWT", () => {
       authorization: `Basic ${Buffer.from("a:b").toString("base64")}`,
     });
     expectProblem(response, 401, "unauthorized");
+    // Another scheme is no bearer token at all (RFC 6750 3.1).
+    expect(response.headers["www-authenticate"]).toBe("Bearer");
   });
 
   it("a token without the route's scope → 403 insufficient-scope", async () => {
