@@ -12,8 +12,10 @@ import {
   UpstreamError,
 } from "./errors.ts";
 import {
-  credentialsRejectedError,
+  breakerOpenError,
+  type ConnectionHealth,
   type HealthStore,
+  isPersistentRefusal,
   MemoryHealthStore,
   rejectsNow,
 } from "./health/connection-health.ts";
@@ -101,8 +103,6 @@ export class Broker {
   readonly #upstreamPolicy: UpstreamPolicy;
   /** Last forced secret re-read after a credentials rejection, per connection (rate limit). */
   readonly #rechecked = new Map<string, number>();
-  /** Last refresh forced by a caller's report, per connection (rate limit). */
-  readonly #forced = new Map<string, number>();
 
   constructor(options: BrokerOptions) {
     this.#secrets = options.secrets;
@@ -224,22 +224,25 @@ export class Broker {
           if (fresh(current)) return current;
         }
         if (options.callerReported && current && tokenIdOf(current.accessToken) === rejectedTokenId) {
-          // A caller saw the cached token rejected: one forced refresh per interval and process;
-          // across instances the lease and the version check make the many reports one refresh.
+          // A caller saw the cached token rejected: one forced refresh per interval for the whole
+          // connection, claimed in the shared item (across instances the lease and the version
+          // check also make many reports of one token a single refresh).
           const interval = config.forcedRefresh?.minIntervalMs ?? 0;
-          const since = this.#now() - (this.#forced.get(config.name) ?? Number.NEGATIVE_INFINITY);
-          if (since < interval) throw new ForcedRefreshRateLimitedError(Math.ceil((interval - since) / 1000));
-          this.#forced.set(config.name, this.#now());
+          const waitMs = await this.#health
+            .claimForcedRefresh(connection.cacheKey, this.#now(), interval)
+            .catch(() => undefined); // the table is failing: the cache serves without it
+          if (waitMs !== undefined) throw new ForcedRefreshRateLimitedError(Math.ceil(waitMs / 1000));
           countMetric(METRIC.forcedRefresh);
           logger.info("forced refresh: a caller reported the cached token rejected", {
             connection: config.name,
           });
         }
-        // Dead credentials: no upstream call with this secret version until the breaker's backoff
-        // has passed (then this refresh is the probe: one at a time, under the refresh lease).
+        // A token endpoint that keeps refusing: no upstream call with this secret version until
+        // the breaker's backoff has passed (then this refresh is the probe: one at a time, under
+        // the refresh lease).
         const health = await this.#health.readHealth(connection.cacheKey).catch(() => undefined);
-        if (rejectsNow(health, secret.versionId, this.#now())) {
-          throw credentialsRejectedError((health?.rejectedUntil ?? 0) - this.#now());
+        if (health && rejectsNow(health, secret.versionId, this.#now())) {
+          throw breakerOpenError(health, this.#now());
         }
         try {
           const tokens = await scheme.obtain(
@@ -250,7 +253,11 @@ export class Broker {
           return tokens;
         } catch (error) {
           countMetric(METRIC.refreshFailure);
-          await this.#recordHealth(connection, error, secret);
+          const recorded = await this.#recordHealth(connection, error, secret);
+          // The caller whose request opened the breaker is told when to come back, like the rest.
+          if (recorded?.rejectedUntil !== undefined && isPersistentRefusal(error)) {
+            throw breakerOpenError(recorded, this.#now(), { cause: error });
+          }
           throw error;
         }
       },
@@ -276,13 +283,21 @@ export class Broker {
   }
 
   /** The shared (or in-process) last outcome; a failure to record it never fails the request. */
-  async #recordHealth(connection: Connection, error: unknown, secret: Secret): Promise<void> {
+  async #recordHealth(
+    connection: Connection,
+    error: unknown,
+    secret: Secret,
+  ): Promise<ConnectionHealth | undefined> {
     const { name } = connection.config;
     try {
-      if (error === undefined) return await this.#health.recordSuccess(connection.cacheKey, this.#now());
+      if (error === undefined) {
+        await this.#health.recordSuccess(connection.cacheKey, this.#now());
+        return undefined;
+      }
       const problem = toBrokerError(error);
-      const rejected = error instanceof UpstreamCredentialsRejectedError;
-      countConnectionMetric(name, rejected ? METRIC.credentialsRejected : METRIC.connectionFailure);
+      const credentials = error instanceof UpstreamCredentialsRejectedError;
+      const refused = isPersistentRefusal(error);
+      countConnectionMetric(name, credentials ? METRIC.credentialsRejected : METRIC.connectionFailure);
       const health = await this.#health.recordFailure(connection.cacheKey, {
         at: this.#now(),
         problemType: problem.type,
@@ -292,20 +307,29 @@ export class Broker {
         ...(error instanceof UpstreamError && error.oauthError !== undefined
           ? { upstreamError: error.oauthError }
           : {}),
-        ...(rejected ? { rejectedSecretVersion: secret.versionId } : {}),
+        ...(refused ? { rejectedSecretVersion: secret.versionId } : {}),
       });
-      if (rejected) {
-        logger.warn("upstream rejected the connection's credentials; backing off", {
-          connection: name,
-          consecutiveFailures: health.consecutiveFailures,
-          retryAt: new Date(health.rejectedUntil ?? 0).toISOString(),
-        });
+      if (refused) {
+        logger.warn(
+          credentials
+            ? "upstream rejected the connection's credentials; backing off"
+            : "upstream keeps refusing the connection's token request; backing off",
+          {
+            connection: name,
+            problemType: problem.type,
+            ...(health.lastUpstreamStatus !== undefined ? { upstreamStatus: health.lastUpstreamStatus } : {}),
+            consecutiveFailures: health.consecutiveFailures,
+            retryAt: new Date(health.rejectedUntil ?? 0).toISOString(),
+          },
+        );
       }
+      return health;
     } catch (healthError) {
       logger.warn("could not record connection health", {
         connection: name,
         errorName: (healthError as Error)?.name,
       });
+      return undefined;
     }
   }
 

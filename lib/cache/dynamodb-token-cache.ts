@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { BrokerError, TokenRefreshPendingError, UpstreamUnavailableError } from "../errors.ts";
-import { credentialsRejectedError, rejectsNow } from "../health/connection-health.ts";
+import { breakerOpenError, rejectsNow } from "../health/connection-health.ts";
 import { logger } from "../observability/logger.ts";
 import { remainingInvocationMs } from "../runtime/invocation-deadline.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
@@ -88,18 +88,8 @@ export class DynamoDbTokenCache {
       if (item?.tokens && (policy.isFresh(item.tokens) || refreshedMeanwhile(item))) {
         return { tokens: item.tokens, source: "shared" };
       }
-      // Dead credentials (shared breaker): answered at once, no lease, no upstream call.
-      if (
-        item?.rejectedUntil !== undefined &&
-        rejectsNow({ ...item, consecutiveFailures: 0 }, policy.secretVersion(), this.#now())
-      ) {
-        if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
-        throw credentialsRejectedError(item.rejectedUntil - this.#now());
-      }
-      if (item?.cooldownUntil !== undefined && item.cooldownUntil > this.#now()) {
-        if (item.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
-        throw cooldownError(item.cooldownUntil - this.#now());
-      }
+      const held = this.#heldBack(item, policy);
+      if (held) return held;
       let lease: { abandoned: boolean } | undefined;
       try {
         lease = await this.#store.acquireLease(key, this.#owner, this.#now(), this.#leaseDuration());
@@ -137,6 +127,19 @@ export class DynamoDbTokenCache {
     if (item?.tokens && (policy.isFresh(item.tokens) || refreshedMeanwhile(item))) {
       await this.#release(key);
       return { tokens: item.tokens, source: "shared" };
+    }
+    // A cooldown or an open breaker written between our read and our lease holds for us too: one
+    // refusal must not cost the upstream a second call from the instance that won the lease.
+    let held: CachedTokens | undefined;
+    try {
+      held = this.#heldBack(item, policy);
+    } catch (error) {
+      await this.#release(key);
+      throw error;
+    }
+    if (held) {
+      await this.#release(key);
+      return held;
     }
     let base = item?.tokens ?? current;
     // The previous holder never stored nor released: its refresh may have reached the upstream and
@@ -191,6 +194,20 @@ export class DynamoDbTokenCache {
       this.#sharedError(error);
     }
     return { tokens, source: "upstream" };
+  }
+
+  /**
+   * The item says not to call the upstream now (open breaker, cooldown): the stored token while it
+   * is usable, else the problem with Retry-After. Undefined when a refresh may go ahead.
+   */
+  #heldBack(item: StoredTokens | undefined, policy: RefreshPolicy): CachedTokens | undefined {
+    const now = this.#now();
+    const breakerOpen = item !== undefined && rejectsNow(item.health, policy.secretVersion(), now);
+    const coolingDown = item?.cooldownUntil !== undefined && item.cooldownUntil > now;
+    if (!breakerOpen && !coolingDown) return undefined;
+    if (item?.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };
+    if (breakerOpen) throw breakerOpenError(item.health, now);
+    throw cooldownError((item?.cooldownUntil ?? now) - now);
   }
 
   /** The configured lease, but never past the end of this invocation (STANDARDS: lease expiry). */

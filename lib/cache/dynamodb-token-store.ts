@@ -28,6 +28,8 @@ import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-seale
  * | version | N | incremented on every token write (conditional writes compare it) |
  * | leaseOwner, leaseExpiresAt | S, N | the instance refreshing right now, until when (epoch ms) |
  * | cooldownUntil | N | upstream asked to back off (429/503 Retry-After) until then (epoch ms) |
+ * | health*, failures, rejectedUntil, rejectedSecretVersion | | connection health and breaker (HEALTH_ATTRIBUTES) |
+ * | forcedRefreshAt | N | the last refresh a caller's report forced, for the per-connection interval (epoch ms) |
  * | ttl | N | epoch *seconds* for DynamoDB TTL: garbage collection only, reads check expiry |
  */
 export const TABLE_PARTITION_KEY = "pk";
@@ -43,9 +45,8 @@ export interface StoredTokens {
   leaseOwner?: string;
   leaseExpiresAt?: number;
   cooldownUntil?: number;
-  /** The connection's dead-credential breaker, when open or recently open. */
-  rejectedUntil?: number;
-  rejectedSecretVersion?: string;
+  /** The connection's health and breaker, from the same read (no second GetItem). */
+  health: ConnectionHealth;
 }
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -105,7 +106,7 @@ export class DynamoDbTokenStore implements HealthStore {
       new GetItemCommand({ TableName: this.tableName, Key: { pk: S(key) }, ConsistentRead: true }),
     );
     if (!item) return undefined;
-    const stored: StoredTokens = { version: num(item, "version") ?? 0 };
+    const stored: StoredTokens = { version: num(item, "version") ?? 0, health: healthOf(item) };
     const expiresAt = num(item, "expiresAt");
     const fields = expiresAt === undefined ? undefined : await this.#openFields(key, item);
     if (fields && expiresAt !== undefined) {
@@ -126,10 +127,6 @@ export class DynamoDbTokenStore implements HealthStore {
     if (leaseOwner) stored.leaseOwner = leaseOwner;
     if (leaseExpiresAt !== undefined) stored.leaseExpiresAt = leaseExpiresAt;
     if (cooldownUntil !== undefined) stored.cooldownUntil = cooldownUntil;
-    const rejectedUntil = num(item, "rejectedUntil");
-    const rejectedSecretVersion = str(item, "rejectedSecretVersion");
-    if (rejectedUntil !== undefined) stored.rejectedUntil = rejectedUntil;
-    if (rejectedSecretVersion !== undefined) stored.rejectedSecretVersion = rejectedSecretVersion;
     return stored;
   }
 
@@ -342,6 +339,33 @@ export class DynamoDbTokenStore implements HealthStore {
         ExpressionAttributeValues: { ":at": N(at), ":ok": S("ok"), ":zero": N(0) },
       }),
     );
+  }
+
+  async claimForcedRefresh(key: string, at: number, intervalMs: number): Promise<number | undefined> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key) },
+          UpdateExpression: "SET forcedRefreshAt = :at",
+          ConditionExpression: "attribute_not_exists(forcedRefreshAt) OR forcedRefreshAt <= :cutoff",
+          ExpressionAttributeValues: { ":at": N(at), ":cutoff": N(at - intervalMs) },
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const { Item: item } = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(key) },
+        ConsistentRead: true,
+        ProjectionExpression: "forcedRefreshAt",
+      }),
+    );
+    const last = item ? num(item, "forcedRefreshAt") : undefined;
+    return Math.max(1, (last ?? at) + intervalMs - at);
   }
 
   /**

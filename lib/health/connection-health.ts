@@ -1,4 +1,4 @@
-import { UpstreamCredentialsRejectedError } from "../errors.ts";
+import { UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
 
 /**
  * A connection's last outcome, shared by every instance (in the token table item) or kept in
@@ -12,8 +12,9 @@ export interface ConnectionHealth {
   lastUpstreamError?: string;
   consecutiveFailures: number;
   /**
-   * The upstream rejected the credentials themselves: no call with this secret version until then
-   * (after it, one probe at a time: the refresh lease). A new secret version is tried at once.
+   * The token endpoint keeps refusing (the credentials, or any other 4xx but 429): no call with
+   * this secret version until then (after it, one probe at a time: the refresh lease). A new
+   * secret version is tried at once; a changed connection config is a new item altogether.
    */
   rejectedUntil?: number;
   rejectedSecretVersion?: string;
@@ -24,7 +25,7 @@ export interface FailureReport {
   problemType: string;
   upstreamStatus?: number;
   upstreamError?: string;
-  /** Set when the credentials were rejected: opens the breaker for this secret version. */
+  /** Set when the token endpoint refused (isPersistentRefusal): opens the breaker for this version. */
   rejectedSecretVersion?: string;
 }
 
@@ -32,6 +33,24 @@ export interface HealthStore {
   readHealth(key: string): Promise<ConnectionHealth | undefined>;
   recordFailure(key: string, failure: FailureReport): Promise<ConnectionHealth>;
   recordSuccess(key: string, at: number): Promise<void>;
+  /**
+   * Claims the connection's one caller-forced refresh per interval, for every instance at once:
+   * undefined when claimed, else how long until the next may be (ms).
+   */
+  claimForcedRefresh(key: string, at: number, intervalMs: number): Promise<number | undefined>;
+}
+
+/**
+ * A refusal that will repeat until something changes (the secret, the connection's config, the
+ * vendor's side): the credentials rejected, or any other 4xx but 429 and 408 (RFC 6749 5.2
+ * `invalid_scope`, `unauthorized_client`, `access_denied`, a 404 for a wrong installation).
+ * Such a token endpoint is called once per backoff, never once per request.
+ */
+export function isPersistentRefusal(error: unknown): error is UpstreamError {
+  if (error instanceof UpstreamCredentialsRejectedError) return true;
+  if (!(error instanceof UpstreamError) || error.upstreamStatus === undefined) return false;
+  const status = error.upstreamStatus;
+  return status >= 400 && status < 500 && status !== 429 && status !== 408;
 }
 
 /** Dead-credential backoff: 30 s, doubling per consecutive rejection, at most 15 minutes. */
@@ -83,13 +102,44 @@ export class MemoryHealthStore implements HealthStore {
   async recordSuccess(key: string, at: number): Promise<void> {
     this.#health.set(key, { lastOutcomeAt: at, lastOutcome: "ok", consecutiveFailures: 0 });
   }
+
+  /** In process: this store serves the memory-only cache, which is one process by definition. */
+  readonly #forced = new Map<string, number>();
+  async claimForcedRefresh(key: string, at: number, intervalMs: number): Promise<number | undefined> {
+    const last = this.#forced.get(key);
+    if (last !== undefined && at - last < intervalMs) return intervalMs - (at - last);
+    this.#forced.set(key, at);
+    return undefined;
+  }
 }
 
-/** The answer while the breaker is open: the problem at once, with when to try again. */
-export function credentialsRejectedError(remainingMs: number): UpstreamCredentialsRejectedError {
-  const error = new UpstreamCredentialsRejectedError(
-    "The upstream rejected this connection's credentials; the broker retries them with backoff, or at once when the secret changes.",
-  );
-  error.retryAfterSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
+/**
+ * The answer while the breaker is open, to every caller on every instance (the one whose request
+ * opened it included): the refusal's own problem type at once, with when to try again.
+ */
+export function breakerOpenError(
+  health: ConnectionHealth,
+  now: number,
+  options?: ErrorOptions,
+): UpstreamError {
+  const details = {
+    ...(health.lastUpstreamStatus !== undefined ? { upstreamStatus: health.lastUpstreamStatus } : {}),
+    ...(health.lastUpstreamError !== undefined ? { oauthError: health.lastUpstreamError } : {}),
+  };
+  const error =
+    health.lastProblemType === undefined || health.lastProblemType === CREDENTIALS_REJECTED
+      ? new UpstreamCredentialsRejectedError(
+          "The upstream rejected this connection's credentials; the broker retries them with backoff, or at once when the secret changes.",
+          details,
+          options,
+        )
+      : new UpstreamError(
+          `The upstream keeps refusing this connection's token request${details.upstreamStatus ? ` (HTTP ${details.upstreamStatus}${details.oauthError ? `, ${details.oauthError}` : ""})` : ""}; the broker retries with backoff, or at once when the secret or the connection changes.`,
+          details,
+          options,
+        );
+  error.retryAfterSeconds = Math.max(1, Math.ceil(((health.rejectedUntil ?? now) - now) / 1000));
   return error;
 }
+
+const CREDENTIALS_REJECTED = new UpstreamCredentialsRejectedError("").type;

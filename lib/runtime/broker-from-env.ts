@@ -95,6 +95,8 @@ export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): {
         readHealth: async (key) => (await shared()).store.readHealth(key),
         recordFailure: async (key, failure) => (await shared()).store.recordFailure(key, failure),
         recordSuccess: async (key, at) => (await shared()).store.recordSuccess(key, at),
+        claimForcedRefresh: async (key, at, intervalMs) =>
+          (await shared()).store.claimForcedRefresh(key, at, intervalMs),
       },
     };
   }

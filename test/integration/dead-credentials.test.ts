@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
 import { startLedgerServer } from "../helpers/ledger-server.ts";
+import { sendJson, startServer } from "../helpers/http-server.ts";
 import { startOidcServer } from "../helpers/oidc-server.ts";
 import { instance, newTable, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
 
@@ -33,6 +34,12 @@ async function scenario(
   expect(
     first.every((r) => r.status === "rejected" && r.reason instanceof UpstreamCredentialsRejectedError),
   ).toBe(true);
+  // The caller whose request reached the upstream is told when to come back, like every other.
+  expect(
+    first.map(
+      (r) => ((r as PromiseRejectedResult).reason as UpstreamCredentialsRejectedError).retryAfterSeconds,
+    ),
+  ).toEqual(first.map(() => 30));
   expect(upstream.calls()).toBe(1);
   const health = await instances[0]?.store.readHealth(instances[0].broker.cacheKeyOf("conn") as string);
   expect(health).toMatchObject({
@@ -77,6 +84,122 @@ async function scenario(
     (await instances[3]?.store.readHealth(instances[3].broker.cacheKeyOf("conn") as string))?.rejectedUntil,
   ).toBeUndefined();
 }
+
+describe("persistent refusals back off across instances, whatever the 4xx", () => {
+  it.each([
+    ["invalid_scope (400)", 400, { error: "invalid_scope" }],
+    ["access_denied (403)", 403, { error: "access_denied" }],
+    ["a wrong installation (404)", 404, { message: "Not Found" }],
+  ])("%s: 200 requests over 4 instances cost one call; one probe per backoff", async (_, status, body) => {
+    let calls = 0;
+    const upstream = await startServer((_req, res) => {
+      calls++;
+      sendJson(res, status, body);
+    });
+    db.closers.push(upstream.close);
+    const table = await newTable(db.client);
+    const clock = { t: T0 };
+    const connection = {
+      scheme: "oauth2-client-credentials",
+      secret: "conn",
+      tokenUrl: `${upstream.url}/token`,
+      scope: "not-granted",
+    };
+    const instances = ["a", "b", "c", "d"].map((id) =>
+      instance(
+        id,
+        db.client,
+        table,
+        { conn: connection },
+        { conn: { clientId: "svc", clientSecret: "svc-secret-0123456789" } },
+        { now: () => clock.t },
+      ),
+    );
+    const burst = () =>
+      Promise.allSettled(
+        instances.flatMap(({ broker }) => Array.from({ length: 50 }, () => broker.getCredential("conn"))),
+      );
+    const first = await burst();
+    expect(calls).toBe(1);
+    for (const result of first) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        slug: "upstream-error",
+        upstreamStatus: status,
+        retryAfterSeconds: 30,
+      });
+    }
+    clock.t = T0 + 10_000;
+    await burst();
+    expect(calls).toBe(1);
+    clock.t = T0 + 31_000;
+    await burst();
+    expect(calls).toBe(2);
+    const health = await instances[0]?.store.readHealth(instances[0].broker.cacheKeyOf("conn") as string);
+    expect(health).toMatchObject({ consecutiveFailures: 2, rejectedUntil: T0 + 31_000 + 60_000 });
+  });
+
+  it("an upstream 503 with Retry-After under 100 concurrent requests over 4 instances costs one call", async () => {
+    let calls = 0;
+    const upstream = await startServer((_req, res) => {
+      calls++;
+      sendJson(res, 503, { error: "maintenance" }, { "retry-after": "30" });
+    });
+    db.closers.push(upstream.close);
+    const table = await newTable(db.client);
+    const clock = { t: T0 };
+    const instances = ["a", "b", "c", "d"].map((id) =>
+      instance(
+        id,
+        db.client,
+        table,
+        { conn: { scheme: "oauth2-client-credentials", secret: "conn", tokenUrl: `${upstream.url}/token` } },
+        { conn: { clientId: "svc", clientSecret: "svc-secret-0123456789" } },
+        { now: () => clock.t },
+      ),
+    );
+    const results = await Promise.allSettled(
+      instances.flatMap(({ broker }) => Array.from({ length: 25 }, () => broker.getCredential("conn"))),
+    );
+    expect(calls).toBe(1);
+    for (const result of results) {
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ slug: "upstream-unavailable" });
+      expect((result as PromiseRejectedResult).reason.retryAfterSeconds).toBeGreaterThanOrEqual(30);
+    }
+  });
+});
+
+describe("the lease winner re-checks what was written before it won", () => {
+  const connections = (url: string) => ({
+    conn: { scheme: "oauth2-client-credentials", secret: "conn", tokenUrl: `${url}/token` },
+  });
+  const secrets = { conn: { clientId: "svc", clientSecret: "svc-secret-0123456789" } };
+
+  it.each([
+    ["a cooldown (503 + Retry-After)", 503, { error: "maintenance" }, "upstream-unavailable"],
+    ["an open breaker (invalid_client)", 401, { error: "invalid_client" }, "upstream-credentials-rejected"],
+  ])("%s recorded between its read and its lease: no second upstream call", async (_, status, body, slug) => {
+    let calls = 0;
+    const upstream = await startServer((_req, res) => {
+      calls++;
+      sendJson(res, status, body, { "retry-after": "30" });
+    });
+    db.closers.push(upstream.close);
+    const table = await newTable(db.client);
+    const clock = { t: T0 };
+    const a = instance("a", db.client, table, connections(upstream.url), secrets, { now: () => clock.t });
+    const b = instance("b", db.client, table, connections(upstream.url), secrets, { now: () => clock.t });
+    // B has read the item (nothing recorded yet) when A's whole refresh runs and fails; only then
+    // does B try for the lease, which A has released.
+    const acquire = b.store.acquireLease.bind(b.store);
+    b.store.acquireLease = async (...args) => {
+      await a.broker.getCredential("conn").catch(() => {});
+      return acquire(...args);
+    };
+    await expect(b.broker.getCredential("conn")).rejects.toMatchObject({ slug });
+    expect(calls).toBe(1);
+  });
+});
 
 describe("dead credentials: bounded upstream calls, shared across instances", () => {
   it("Ledger-shaped exchange (seed 004) with a wrong API key secret", async () => {

@@ -113,6 +113,30 @@ describe("forced refresh (a caller reports the upstream rejected its token)", ()
     expect((await post({ rejectedTokenId: "not-a-token-id" })).status).toBe(400);
   });
 
+  it("the interval holds across instances: the next instance's report inside it is rate-limited", async () => {
+    const { all, clock, upstreamCalls } = await setup({ minIntervalSeconds: 60 }, 4);
+    const report = (i: number, tokenId: string) =>
+      (all[i] as (typeof all)[number]).broker.getCredential("ledger", {
+        rejectedTokenId: tokenId,
+        callerReported: true,
+      });
+    const first = await all[0]?.broker.getCredential("ledger");
+    const second = await report(0, first?.tokenId as string);
+    expect(second.headers.Authorization).toBe("Bearer at-2");
+    const calls = upstreamCalls();
+    // Every other instance now reports the new token within the interval: none may force another.
+    clock.t += 5_000;
+    for (const i of [1, 2, 3]) {
+      await expect(report(i, second.tokenId as string)).rejects.toMatchObject({
+        slug: "forced-refresh-rate-limited",
+        retryAfterSeconds: 55,
+      });
+    }
+    expect(upstreamCalls()).toBe(calls);
+    clock.t += 55_000;
+    expect((await report(2, second.tokenId as string)).headers.Authorization).toBe("Bearer at-3");
+  });
+
   it("refused where not enabled, and only exchanged schemes may enable it", async () => {
     const { all } = await setup(undefined, 1);
     await expect(

@@ -133,8 +133,9 @@ describe("the proxy operations", () => {
 
   it("describe the greedy path so that a generated client does not encode its /", () => {
     for (const [, operation] of operations) {
-      const path = (operation as unknown as { parameters: { name: string; description: string; "x-greedy"?: boolean }[] })
-        .parameters.find((p) => p.name === "path");
+      const path = (
+        operation as unknown as { parameters: { name: string; description: string; "x-greedy"?: boolean }[] }
+      ).parameters.find((p) => p.name === "path");
       expect(path?.["x-greedy"]).toBe(true);
       expect(path?.description).toMatch(/must not percent-encode/);
     }
