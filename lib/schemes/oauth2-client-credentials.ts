@@ -10,7 +10,6 @@ import {
 import { registerSensitive } from "../observability/redact.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
-import type { HttpClient } from "../upstream/http-client.ts";
 import { renderHeaders, renderSecretString } from "./render-headers.ts";
 import type { SchemeContext, SchemeDefinition, TokenSet } from "./scheme.ts";
 import { certificateThumbprints, mintJwt } from "./signed-jwt.ts";
