@@ -10,6 +10,7 @@ import {
   toBrokerError,
   UpstreamCredentialsRejectedError,
   UpstreamError,
+  UpstreamInvalidResponseError,
 } from "./errors.ts";
 import {
   breakerOpenError,
@@ -249,6 +250,12 @@ export class Broker {
             this.#context(connection, secret),
             current && sameSecret(current) ? current : undefined,
           );
+          // A fresh token is held to the margin like a cached one: the caller must be able to use it.
+          if (tokens.expiresAt - MIN_REMAINING_MS <= this.#now()) {
+            throw new UpstreamInvalidResponseError(
+              `The upstream issued a token with less than ${MIN_REMAINING_MS / 1000} s to live; it is not handed out.`,
+            );
+          }
           if (health && health.lastOutcome !== "ok") await this.#recordHealth(connection, undefined, secret);
           return tokens;
         } catch (error) {

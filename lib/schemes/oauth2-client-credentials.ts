@@ -154,6 +154,8 @@ async function requestToken(
     url = target.toString();
   }
   const response = await http.send({ url, method: "POST", headers, body: form.toString() });
+  // Lifetimes count from the attempt that answered (after any retries), never from the first.
+  const answeredAttemptAt = sentAt + response.sentAfterMs;
   if (response.status !== 200) {
     const code = oauthErrorCode(response.text);
     const details = { upstreamStatus: response.status, ...(code ? { oauthError: code } : {}) };
@@ -181,8 +183,8 @@ async function requestToken(
   const lifetime = readLifetimeSeconds(body.expires_in, "expires_in", config, host);
   return {
     accessToken,
-    expiresAt: sentAt + lifetime * 1000,
-    obtainedAt: sentAt,
+    expiresAt: answeredAttemptAt + lifetime * 1000,
+    obtainedAt: answeredAttemptAt,
     secretVersion: secret.versionId,
   };
 }

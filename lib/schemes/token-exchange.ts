@@ -96,13 +96,14 @@ async function call(endpoint: Endpoint, context: SchemeContext, vars: Record<str
   for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
   headers["content-type"] = "application/json";
   const body = JSON.stringify(renderSecretJson(endpoint.body, context.secret, vars));
-  const sentAt = context.now();
+  const calledAt = context.now();
   // A refresh rotates its token: sending it twice would spend it twice.
   const response = await context.http.send(
     { url: endpoint.url, method: "POST", headers, body },
     { idempotent: !("refreshToken" in vars) },
   );
-  return { response, sentAt };
+  // Lifetimes count from the attempt that answered (after any retries), never from the first.
+  return { response, sentAt: calledAt + response.sentAfterMs };
 }
 
 async function exchange(config: Config, context: SchemeContext): Promise<TokenSet> {

@@ -20,6 +20,11 @@ export interface UpstreamResponse {
   headers: Headers;
   /** Raw body text, at most `maxBodyBytes`. Never log or echo it: it may hold credentials. */
   text: string;
+  /**
+   * How long after `send` was called the attempt that answered was sent (retries and their
+   * waits): a lifetime the upstream declares counts from that attempt, not from the first.
+   */
+  sentAfterMs: number;
 }
 
 export interface HttpClientOptions {
@@ -80,10 +85,12 @@ export class HttpClient {
   async send(request: UpstreamRequest, options: { idempotent?: boolean } = {}): Promise<UpstreamResponse> {
     const host = hostOf(request.url);
     const { maxAttempts } = this.options;
+    const started = this.#now();
     for (let attempt = 1; ; attempt++) {
       let failure: RetryableFailure;
       try {
-        const response = await this.#attempt(request, host);
+        const sentAfterMs = this.#now() - started;
+        const response = { ...(await this.#attempt(request, host)), sentAfterMs };
         if (response.status < 500 && response.status !== 429) return response;
         failure = statusFailure(response, host, this.#now());
       } catch (error) {
@@ -108,7 +115,7 @@ export class HttpClient {
     return Math.floor(this.#random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
   }
 
-  async #attempt(request: UpstreamRequest, host: string): Promise<UpstreamResponse> {
+  async #attempt(request: UpstreamRequest, host: string): Promise<Omit<UpstreamResponse, "sentAfterMs">> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     let response: Response;
     try {
@@ -178,7 +185,11 @@ class RetryableFailure extends Error {
   }
 }
 
-function statusFailure(response: UpstreamResponse, host: string, now: number): RetryableFailure {
+function statusFailure(
+  response: Omit<UpstreamResponse, "sentAfterMs">,
+  host: string,
+  now: number,
+): RetryableFailure {
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
   const details = { upstreamStatus: response.status };
   if (response.status === 429 || response.status === 503) {

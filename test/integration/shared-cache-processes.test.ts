@@ -48,8 +48,9 @@ describe("shared cache across processes", () => {
     const victim: { process?: BrokerProcess } = {};
     let killed = false;
     const upstream = await ledger({
-      // The first token is already unusable (under the 5 s floor) so the next request refreshes it.
-      accessLifetimeSeconds: 4,
+      // The first token lives 6 s: handed out (over the 5 s floor), already inside its skew, so the
+      // next request refreshes it; a second later nobody may serve it any more.
+      accessLifetimeSeconds: 6,
       onRefreshReceived: async () => {
         if (killed || !victim.process) return;
         killed = true;
@@ -63,17 +64,22 @@ describe("shared cache across processes", () => {
         secret: "ledger",
         baseUrl: upstream.url,
         workspace: "ws",
-        skewSeconds: 0,
+        skewSeconds: 10,
       },
       { BROKER_LEASE_SECONDS: "2" },
     )) as [BrokerProcess, BrokerProcess, BrokerProcess, BrokerProcess];
     victim.process = a;
-    expect((await a.token("ledger")).status).toBe(200);
+    const issued = await a.token("ledger");
+    expect(issued.status).toBe(200);
     expect(upstream.exchanges()).toBe(1);
     upstream.options.accessLifetimeSeconds = 300;
 
     await expect(a.token("ledger")).rejects.toThrow(); // killed while its refresh was upstream
     expect(killed).toBe(true);
+    // Until the first token is under the floor, the others would rightly serve it; past it, they
+    // must wait for the dead holder's lease. (Separate processes: real time, read off the token.)
+    const unusableAt = Date.parse(issued.body.expiresAt as string) - 5_000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, unusableAt - Date.now() + 50)));
     const answers = await Promise.all([b.token("ledger"), c.token("ledger"), d.token("ledger")]);
 
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);

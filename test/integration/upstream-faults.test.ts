@@ -190,3 +190,43 @@ describe("Retry-After parsing (RFC 9110 10.2.3)", () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 });
+
+describe("lifetimes under retries", () => {
+  it("a token obtained after retries counts its lifetime from the attempt that answered", async () => {
+    const clock = { t: Date.UTC(2026, 10, 23, 12, 0, 0) };
+    let n = 0;
+    const s = await server((_, res) =>
+      ++n < 3
+        ? sendJson(res, 503, {}, { "retry-after": "4" })
+        : sendJson(res, 200, { access_token: "tok-after-retries", token_type: "Bearer", expires_in: 10 }),
+    );
+    // Each wait is on the same clock the broker reads: 8 s pass before the answer comes.
+    const http = new HttpClient(
+      { timeoutMs: 1000, maxAttempts: 3, maxDelayMs: 5000 },
+      { sleep: async (ms) => void (clock.t += ms), random: () => 0, now: () => clock.t },
+    );
+    const broker = testBroker(
+      {
+        cc: { scheme: "oauth2-client-credentials", secret: "cc", tokenUrl: `${s.url}/token`, skewSeconds: 0 },
+      },
+      { cc: { clientId: "client", clientSecret: "client-secret-value" } },
+      { http, now: () => clock.t },
+    ).broker;
+    const credential = await broker.getCredential("cc");
+    expect(n).toBe(3);
+    expect(credential.expiresAt - clock.t).toBe(10_000);
+  });
+
+  it("a fresh token with less than the 5 s margin left is never handed out", async () => {
+    const s = await server((_, res) =>
+      sendJson(res, 200, { access_token: "tok-short-lived", token_type: "Bearer", expires_in: 3 }),
+    );
+    const { client } = recordingClient();
+    await expect(
+      oauth(`${s.url}/token`, client, { skewSeconds: 0 }).getCredential("cc"),
+    ).rejects.toMatchObject({
+      slug: "upstream-invalid-response",
+      status: 502,
+    });
+  });
+});
