@@ -1,5 +1,6 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { DataKeySource } from "./token-sealer.ts";
+import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
 
 /**
  * Data keys from AWS KMS under the stage's key. The encryption context binds every data key to
@@ -8,7 +9,7 @@ import type { DataKeySource } from "./token-sealer.ts";
 export function kmsDataKeys(
   keyId: string,
   tableName: string,
-  client = new KMSClient({ maxAttempts: 3 }),
+  client = new KMSClient({ ...boundedAwsClient(), maxAttempts: 3 }),
 ): DataKeySource {
   const context = { purpose: KMS_CONTEXT_PURPOSE, table: tableName };
   return {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
 import type { TokenLoader } from "./token-cache.ts";
 import { DynamoDbTokenCache } from "./dynamodb-token-cache.ts";
 import { DynamoDbTokenStore } from "./dynamodb-token-store.ts";
@@ -28,6 +29,6 @@ export function sharedTokenCache(options: SharedTokenCacheOptions): {
   const sealer = new TokenSealer(
     "kms" in cacheKey ? kmsDataKeys(cacheKey.kms, table) : localDataKeys(cacheKey.local),
   );
-  const store = new DynamoDbTokenStore(new DynamoDBClient({ maxAttempts: 2 }), table, sealer);
+  const store = new DynamoDbTokenStore(new DynamoDBClient(boundedAwsClient()), table, sealer);
   return { load: new DynamoDbTokenCache(store, { leaseMs }).load, store };
 }

@@ -10,6 +10,7 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-dynamodb";
 import { ConfigError } from "../errors.ts";
+import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
 
 /** The official DynamoDB Local jar, shipped inside the amplify-dynamodb-simulator npm package. */
 export function dynamoDbLocalDirectory(): string {
@@ -37,11 +38,11 @@ export interface DynamoDbLocal {
 /** A client for DynamoDB Local: dummy credentials, fast failure (tests stop the server on purpose). */
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
+    // DynamoDB Local (a JVM on a shared test machine) is slower than the service: more room.
+    ...boundedAwsClient({ requestTimeoutMs: 2_000 }),
     endpoint,
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000 },
   });
 }
 

@@ -3,6 +3,7 @@ import {
   type GetSecretValueCommandOutput,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
 import { SecretInvalidError, SecretNotFoundError, UpstreamUnavailableError } from "../errors.ts";
 import type { RawSecretFetcher } from "./secret-source.ts";
 
@@ -15,7 +16,7 @@ const NOT_FOUND = new Set(["ResourceNotFoundException", "AccessDeniedException"]
 export function awsSecretsManager(client?: SecretsManagerClient): RawSecretFetcher {
   let sm = client;
   return async (id) => {
-    sm ??= new SecretsManagerClient({});
+    sm ??= new SecretsManagerClient(boundedAwsClient());
     let out: GetSecretValueCommandOutput;
     try {
       out = await sm.send(new GetSecretValueCommand({ SecretId: id, VersionStage: "AWSCURRENT" }));

@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import { type AttributeValue, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { AWS_CALL_LIMITS, boundedAwsClient } from "../../lib/runtime/aws-call-limits.ts";
 import { TokenRefreshPendingError, UpstreamCredentialsRejectedError } from "../../lib/errors.ts";
 import { localDynamoDbClient, startDynamoDbLocal } from "../../lib/local/dynamodb-local.ts";
 import { runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
@@ -460,6 +463,40 @@ describe("DynamoDB unavailable", () => {
     expect((await cold.broker.getCredential("cc")).source).toBe("memory");
     clock.t += 300_000;
     expect((await a.broker.getCredential("cc")).source).toBe("upstream");
+  });
+});
+
+describe("DynamoDB stalled", () => {
+  it("a table that accepts connections and never answers: every call is bounded, then the upstream serves", async () => {
+    const upstream = await tokenServer({ expiresIn: 300 });
+    const sockets: Socket[] = [];
+    const stalled = createNetServer((socket) => void sockets.push(socket)); // reads, never answers
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+    db.closers.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => stalled.close(resolve));
+    });
+    // The deployed client's settings, pointed at the stalled endpoint.
+    const client = new DynamoDBClient({
+      ...boundedAwsClient(),
+      endpoint: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    db.closers.push(async () => client.destroy());
+    const a = instance("a", client, "tokens", ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => T0,
+    });
+    const started = performance.now();
+    const credential = await a.broker.getCredential("cc");
+    const elapsed = performance.now() - started;
+    expect(credential.source).toBe("upstream");
+    expect(upstream.tokenCalls()).toBe(1);
+    // Two table calls (the item, then the breaker's health read), each at most maxAttempts of
+    // requestTimeoutMs, plus the SDK's short retry delays: seconds, not the Lambda timeout.
+    const { maxAttempts, requestTimeoutMs } = AWS_CALL_LIMITS;
+    expect(elapsed).toBeLessThan(2 * maxAttempts * requestTimeoutMs + 1_000);
+    expect(sockets.length).toBeGreaterThan(0);
   });
 });
 
