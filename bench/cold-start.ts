@@ -5,7 +5,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Metafile } from "esbuild";
 import { bundleFunction } from "../infra/bundling.ts";
 import { Broker } from "../lib/broker.ts";
-import { ensureTokenTable } from "../lib/cache/dynamodb-table.ts";
+import { ensureTokenTable } from "../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
 import { localDataKeys, TokenSealer } from "../lib/cache/token-sealer.ts";
 import { parseResolvedConfig } from "../lib/config/resolved-config.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../lib/broker.ts";
 import { DynamoDbTokenCache } from "../lib/cache/dynamodb-token-cache.ts";
-import { ensureTokenTable } from "../lib/cache/dynamodb-table.ts";
+import { ensureTokenTable } from "../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../lib/cache/memory-token-cache.ts";
 import { localDataKeys, TokenSealer } from "../lib/cache/token-sealer.ts";

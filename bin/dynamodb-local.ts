@@ -2,7 +2,7 @@
  * `npm run dynamodb:local`: DynamoDB Local (in memory) on 127.0.0.1:$DYNAMODB_PORT (default 8000)
  * with the token table created, for `BROKER_CACHE=dynamodb:tokens npm start`. Ctrl-C stops it.
  */
-import { ensureTokenTable } from "../lib/cache/dynamodb-table.ts";
+import { ensureTokenTable } from "../lib/local/dynamodb-table.ts";
 import { localDynamoDbClient, startDynamoDbLocal } from "../lib/local/dynamodb-local.ts";
 
 const port = Number(process.env.DYNAMODB_PORT ?? 8000);

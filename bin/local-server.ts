@@ -16,71 +16,86 @@ if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_D
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
 }
 
-// Validate the connections file now, with every bad field's path; the broker loads the result.
-const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
-resolveConfigEnv();
-const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
-const auth = await localAuthFromEnv();
-if (auth.mode === "none") process.env.BROKER_ALLOW_ANONYMOUS = "true";
+const { OperatorError, portFromEnv, runOperatorCommand } = await import("../lib/local/operator-errors.ts");
 
-const { handler } = await import("../functions/token/handler.ts");
-const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
-const { serveLocally, serverUrl } = await import("../lib/http/local-gateway.ts");
-const { logger } = await import("../lib/observability/logger.ts");
+// An ordinary mistake (bad config, port in use, PORT=abc, unknown auth mode, missing table) is one
+// line on stderr and exit code 1, never a stack trace.
+await runOperatorCommand(async () => {
+  // Validate the connections file now, with every bad field's path; the broker loads the result.
+  const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
+  resolveConfigEnv();
+  const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
+  const auth = await localAuthFromEnv();
+  if (auth.mode === "none") process.env.BROKER_ALLOW_ANONYMOUS = "true";
 
-const port = Number(process.env.PORT ?? 8787);
-const broker = brokerFromEnv(); // fail now, with the bad field's path, rather than on the first request
-const cacheSetting = process.env.BROKER_CACHE ?? "memory";
-if (cacheSetting.startsWith("dynamodb:")) {
-  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-  const { assertTokenTableExists } = await import("../lib/local/dynamodb-local.ts");
-  const client = new DynamoDBClient({ maxAttempts: 1 });
-  try {
-    await assertTokenTableExists(
-      client,
-      cacheSetting.slice(9),
-      process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "AWS",
-    );
-  } finally {
-    client.destroy();
+  const { handler } = await import("../functions/token/handler.ts");
+  const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+  const { serveLocally, serverUrl } = await import("../lib/http/local-gateway.ts");
+  const { logger } = await import("../lib/observability/logger.ts");
+
+  const port = portFromEnv("PORT", 8787);
+  const broker = brokerFromEnv(); // fail now, with the bad field's path, rather than on the first request
+  const cacheSetting = process.env.BROKER_CACHE ?? "memory";
+  if (cacheSetting.startsWith("dynamodb:")) {
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const { assertTokenTableExists } = await import("../lib/local/dynamodb-local.ts");
+    const { boundedAwsClient } = await import("../lib/runtime/aws-call-limits.ts");
+    const client = new DynamoDBClient({ ...boundedAwsClient(), maxAttempts: 1 });
+    try {
+      await assertTokenTableExists(
+        client,
+        cacheSetting.slice(9),
+        process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "AWS",
+      );
+    } finally {
+      client.destroy();
+    }
   }
-}
-const { corsOriginsFromEnv } = await import("../lib/runtime/broker-from-env.ts");
-const server = await serveLocally(handler as never, port, {
-  ...(auth.mode === "none" ? {} : { authorizer: auth.authorizer }),
-  ...(auth.mode === "dev" ? { devToken: auth.devToken } : {}),
-  corsOrigins: corsOriginsFromEnv(),
-  openApiDocument: readFileSync("docs/openapi.json", "utf8"),
-});
-const url = serverUrl(server);
-if (auth.mode === "none") {
-  logger.warn(
-    "NO CALLER AUTHENTICATION (BROKER_LOCAL_AUTH=none): anyone on this machine can obtain every connection's credentials",
-    { url },
-  );
-}
-logger.info("token broker started", {
-  url,
-  callerAuth: auth.mode,
-  connections: broker.listConnections().map((c) => c.name),
-  cache: process.env.BROKER_CACHE ?? "memory",
-  corsOrigins: process.env.BROKER_CORS_ORIGINS,
-});
-const name = broker.listConnections()[0]?.name ?? "<name>";
-const lines = [`Token broker listening on ${url} (caller authentication: ${auth.mode})`];
-if (auth.mode === "dev") {
-  lines.push(
-    "A caller token for this process's local dev issuer (sub local-developer, scope broker/token):",
-    `  export BROKER_DEV_TOKEN=${auth.devToken}`,
-    `  curl -X POST -H "Authorization: Bearer $BROKER_DEV_TOKEN" ${url}/v1/connections/${name}/token`,
-  );
-} else if (auth.mode === "none") {
-  lines.push(`  curl -X POST ${url}/v1/connections/${name}/token`);
-} else {
-  lines.push(`  curl -X POST -H "Authorization: Bearer <access token>" ${url}/v1/connections/${name}/token`);
-}
-process.stdout.write(`\n${lines.join("\n")}\n\n`);
+  const { corsOriginsFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+  const server = await serveLocally(handler as never, port, {
+    ...(auth.mode === "none" ? {} : { authorizer: auth.authorizer }),
+    ...(auth.mode === "dev" ? { devToken: auth.devToken } : {}),
+    corsOrigins: corsOriginsFromEnv(),
+    openApiDocument: readFileSync("docs/openapi.json", "utf8"),
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE") throw error;
+    throw new OperatorError(
+      `port ${port} on 127.0.0.1 is already in use (another npm start?)`,
+      `stop what listens there, or choose another port: PORT=${port + 1} npm start`,
+    );
+  });
+  const url = serverUrl(server);
+  if (auth.mode === "none") {
+    logger.warn(
+      "NO CALLER AUTHENTICATION (BROKER_LOCAL_AUTH=none): anyone on this machine can obtain every connection's credentials",
+      { url },
+    );
+  }
+  logger.info("token broker started", {
+    url,
+    callerAuth: auth.mode,
+    connections: broker.listConnections().map((c) => c.name),
+    cache: process.env.BROKER_CACHE ?? "memory",
+    corsOrigins: process.env.BROKER_CORS_ORIGINS,
+  });
+  const name = broker.listConnections()[0]?.name ?? "<name>";
+  const lines = [`Token broker listening on ${url} (caller authentication: ${auth.mode})`];
+  if (auth.mode === "dev") {
+    lines.push(
+      "A caller token for this process's local dev issuer (sub local-developer, scope broker/token):",
+      `  export BROKER_DEV_TOKEN=${auth.devToken}`,
+      `  curl -X POST -H "Authorization: Bearer $BROKER_DEV_TOKEN" ${url}/v1/connections/${name}/token`,
+    );
+  } else if (auth.mode === "none") {
+    lines.push(`  curl -X POST ${url}/v1/connections/${name}/token`);
+  } else {
+    lines.push(
+      `  curl -X POST -H "Authorization: Bearer <access token>" ${url}/v1/connections/${name}/token`,
+    );
+  }
+  process.stdout.write(`\n${lines.join("\n")}\n\n`);
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
-}
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => server.close(() => process.exit(0)));
+  }
+});

@@ -1,13 +1,12 @@
-import { ConfigError } from "../lib/errors.ts";
+import { describeForOperator } from "../lib/local/operator-errors.ts";
 import { buildApp } from "./build-app.ts";
-import { UnknownStageError } from "./stage-config.ts";
 
-// `npx cdk synth -c stage=<name>` / `npx cdk deploy -c stage=<name>`. Config mistakes end the synth
-// with their message (and field paths), not a stack trace.
+// `npx cdk synth -c stage=<name>` / `npx cdk deploy -c stage=<name>`. Mistakes (a bad or missing
+// stages or connections file, an unknown stage) end the synth with one message naming the file and
+// every bad field, exit code 1, never a stack trace. An unexpected error is named as one.
 try {
   buildApp().app.synth();
 } catch (error) {
-  if (!(error instanceof ConfigError) && !(error instanceof UnknownStageError)) throw error;
-  console.error(error.message);
+  process.stderr.write(`${describeForOperator(error)}\n`);
   process.exit(1);
 }

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { App, type AppProps, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
-import { loadConfigFile } from "../lib/config/broker-config.ts";
 import { serializeResolvedConfig } from "../lib/config/resolved-config.ts";
-import { assertDeployableUpstreams } from "./deployed-upstreams.ts";
+import { readJsonFile } from "../lib/config/json-file.ts";
+import { loadDeployableConfig } from "./deployed-upstreams.ts";
 import { parseStages, selectStage } from "./stage-config.ts";
 import { TokenBrokerStack } from "./token-broker-stack.ts";
 
@@ -23,11 +23,10 @@ export function buildApp(props: AppProps = {}): { app: App; stack: TokenBrokerSt
   };
   const app = new App({ ...props, context: { ...flags, ...props.context } });
   const stagesFile = (app.node.tryGetContext("stages") as string | undefined) ?? "infra/stages.json";
-  const stages = parseStages(JSON.parse(readFileSync(stagesFile, "utf8")), stagesFile);
+  const stages = parseStages(readJsonFile(stagesFile, "pass -c stages=<file>"), stagesFile);
   const [stageName, stage] = selectStage(stages, app.node.tryGetContext("stage") as string | undefined);
   const brokerConfigPath = resolve(stage.brokerConfig);
-  assertDeployableUpstreams(JSON.parse(readFileSync(brokerConfigPath, "utf8")), stage.brokerConfig);
-  const brokerConfig = loadConfigFile(brokerConfigPath);
+  const brokerConfig = loadDeployableConfig(brokerConfigPath, stage.brokerConfig);
   // What the functions load: the config as validated here (no schema library in their bundles).
   const resolvedConfigPath = join(
     mkdtempSync(join(tmpdir(), "broker-config-")),

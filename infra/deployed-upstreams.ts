@@ -1,4 +1,6 @@
 import { deployedUpstreamUrlProblem } from "../lib/config/upstream-url.ts";
+import { type BrokerConfig, parseConfig } from "../lib/config/broker-config.ts";
+import { readJsonFile } from "../lib/config/json-file.ts";
 import { ConfigError } from "../lib/errors.ts";
 
 /**
@@ -7,7 +9,7 @@ import { ConfigError } from "../lib/errors.ts";
  * tests reach their stand-in upstreams; in Lambda, loopback is the runtime API and link-local is
  * the platform's, never an upstream, and plain http would send credentials in clear text.
  */
-export function assertDeployableUpstreams(rawConfig: unknown, source: string): void {
+export function deployedUpstreamIssues(rawConfig: unknown): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
   const walk = (value: unknown, path: string[]) => {
     if (typeof value === "string") {
@@ -18,6 +20,23 @@ export function assertDeployableUpstreams(rawConfig: unknown, source: string): v
       for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(rawConfig, []);
-  if (issues.length > 0) throw new ConfigError(`${source} (deployed stage)`, issues);
+  return issues;
 }
 
+/**
+ * A deployed stage's connections file, validated in one pass: the schema's issues and the deployed
+ * URL policy's together, every bad field with its path.
+ */
+export function loadDeployableConfig(path: string, source: string): BrokerConfig {
+  const json = readJsonFile(path);
+  const issues = deployedUpstreamIssues(json);
+  let config: BrokerConfig | undefined;
+  try {
+    config = parseConfig(json, source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.unshift(...error.issues);
+  }
+  if (issues.length > 0 || !config) throw new ConfigError(`${source} (deployed stage)`, issues);
+  return config;
+}

@@ -1,4 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
   CorsHttpMethod,
@@ -22,7 +30,11 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
-import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from "../lib/cache/dynamodb-token-store.ts";
+import {
+  TABLE_ACTIONS,
+  TABLE_PARTITION_KEY,
+  TABLE_TTL_ATTRIBUTE,
+} from "../lib/cache/dynamodb-token-store.ts";
 import { KMS_CONTEXT_PURPOSE } from "../lib/cache/kms-data-keys.ts";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRIC } from "../lib/observability/metrics.ts";
@@ -70,6 +82,13 @@ export class TokenBrokerStack extends Stack {
     const connections = [...brokerConfig.connections.values()];
     const prewarmed = connections.filter((c) => "prewarm" in c && c.prewarm);
     const proxied = connections.filter((c) => c.delivery !== "headers");
+    // Deny by default is right, but a connection nobody may use is almost always a forgotten line.
+    for (const connection of connections.filter((c) => c.access === undefined)) {
+      Annotations.of(this).addWarningV2(
+        "token-broker:connection-without-access",
+        `Connection "${connection.name}" has no "access" rules: no caller can obtain it in stage ${stageName}. Add "access" (claims, scopes or groups) to the connection.`,
+      );
+    }
 
     // --- Token table: TTL is garbage collection; the broker checks expiry on every read.
     const tableKey = (this.tableKey = new kms.Key(this, "TableKey", {
@@ -494,9 +513,6 @@ export class TokenBrokerStack extends Stack {
     );
   }
 }
-
-/** What DynamoDbTokenStore calls; asserted by the infra tests. */
-export const TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
 
 /** "demo-ledger" -> "DemoLedger": construct ids from connection names. */
 function constructId(name: string): string {

@@ -33,6 +33,13 @@ import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-seale
  * | ttl | N | epoch *seconds* for DynamoDB TTL: garbage collection only, reads check expiry |
  */
 export const TABLE_PARTITION_KEY = "pk";
+
+/**
+ * Every DynamoDB action the deployed functions perform on the table (GetItem reads, every write an
+ * UpdateItem, never a PutItem: an item's other attributes must survive). The stack grants exactly
+ * these; a test compares them with the commands the code sends.
+ */
+export const TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"] as const;
 export const TABLE_TTL_ATTRIBUTE = "ttl";
 
 /** Items outlive their last useful token by this much (TTL deletion is lazy anyway). */

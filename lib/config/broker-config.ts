@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
+import { readJsonFile } from "./json-file.ts";
 import type { UpstreamPolicy } from "./upstream-url.ts";
 import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
@@ -35,15 +35,14 @@ export { CONNECTION_NAME } from "./connection-name.ts";
 // zod/mini ships no messages by default: load English ones (for "expected string, received ..." and the like).
 z.config(en());
 
+// Names are checked with the connections themselves, so a bad name does not hide their errors.
 const fileSchema = z.strictObject({
   $schema: z.optional(z.string()),
-  connections: z.record(
-    z
-      .string()
-      .check(z.regex(CONNECTION_NAME, "connection names are 1-64 chars of a-z, 0-9 and inner dashes")),
-    z.looseObject({}),
-  ),
+  connections: z.record(z.string(), z.looseObject({})),
 });
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
 
 interface Issue {
   path: string;
@@ -201,12 +200,20 @@ function parseConnection(
 
 /** Validates a config object. Throws ConfigError listing every bad field with its path. */
 export function parseConfig(input: unknown, source = "config"): BrokerConfig {
+  // One pass: the file's shape, every connection's name and every connection's fields.
   const file = fileSchema.safeParse(input);
-  if (!file.success) throw new ConfigError(source, issuesOf(file.error, []));
-  const issues: Issue[] = [];
+  const issues: Issue[] = file.success ? [] : issuesOf(file.error, []);
   const connections = new Map<string, ConnectionConfig>();
-  for (const [name, raw] of Object.entries(file.data.connections)) {
-    const connection = parseConnection(name, raw, issues);
+  const raw = isObject(input) && isObject(input.connections) ? input.connections : {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!CONNECTION_NAME.test(name)) {
+      issues.push({
+        path: formatPath(["connections", name]),
+        message: "connection names are 1-64 chars of a-z, 0-9 and inner dashes",
+      });
+    }
+    if (!isObject(value)) continue; // reported by the file's shape
+    const connection = parseConnection(name, value, issues);
     if (connection) connections.set(name, connection);
   }
   if (issues.length > 0) throw new ConfigError(source, issues);
@@ -215,19 +222,5 @@ export function parseConfig(input: unknown, source = "config"): BrokerConfig {
 
 /** Reads and validates a JSON config file (synchronously: it runs once, at init or synth). */
 export function loadConfigFile(path: string): BrokerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ConfigError(path, [
-      { path: "", message: `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})` },
-    ]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(path, [{ path: "", message: `not valid JSON: ${(error as Error).message}` }]);
-  }
-  return parseConfig(json, path);
+  return parseConfig(readJsonFile(path), path);
 }

@@ -3,7 +3,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { Broker } from "../../lib/broker.ts";
 import { DynamoDbTokenCache, type DynamoDbTokenCacheOptions } from "../../lib/cache/dynamodb-token-cache.ts";
-import { ensureTokenTable } from "../../lib/cache/dynamodb-table.ts";
+import { ensureTokenTable } from "../../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.ts";
 import { localDataKeys, TokenSealer } from "../../lib/cache/token-sealer.ts";

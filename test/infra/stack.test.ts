@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stack } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { Broker } from "../../lib/broker.ts";
-import { ensureTokenTable } from "../../lib/cache/dynamodb-table.ts";
-import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
+import { ensureTokenTable } from "../../lib/local/dynamodb-table.ts";
+import { DynamoDbTokenStore, TABLE_ACTIONS } from "../../lib/cache/dynamodb-token-store.ts";
 import { localDataKeys, TokenSealer } from "../../lib/cache/token-sealer.ts";
 import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
 import { CachedSecretSource } from "../../lib/secrets/cached-secret-source.ts";
@@ -365,7 +365,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     ).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const actions = (prefix: string) =>
       [...new Set(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith(prefix)))].sort();
-    expect(actions("dynamodb:")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(actions("dynamodb:")).toEqual([...TABLE_ACTIONS].sort());
     expect(actions("kms:")).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
     // Every KMS statement is conditioned: via DynamoDB (the table's own encryption), or on the
     // encryption context of the broker's data keys (its envelope encryption of token fields).
@@ -456,6 +456,23 @@ describe.each(["dev", "prod"])("stage %s: the operator's dashboard", (stageName)
     ])
       expect(body, needle).toContain(needle);
   }, 120_000);
+});
+
+describe("the table grants: one list for the code, the stack and the tests", () => {
+  it("TABLE_ACTIONS is exactly the DynamoDB commands the deployed functions' code sends", () => {
+    // Everything under lib/ and functions/ but the local tools (DynamoDB Local setup, CLI).
+    const files = [
+      ...readdirSync("lib", { recursive: true, encoding: "utf8" }).map((f) => join("lib", f)),
+      ...readdirSync("functions", { recursive: true, encoding: "utf8" }).map((f) => join("functions", f)),
+    ].filter((f) => f.endsWith(".ts") && !/^lib\/(local|cli)\//.test(f));
+    const sent = new Set<string>();
+    for (const file of files) {
+      const source = readFileSync(file, "utf8");
+      if (!source.includes("@aws-sdk/client-dynamodb")) continue;
+      for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) sent.add(`dynamodb:${command}`);
+    }
+    expect([...sent].sort()).toEqual([...TABLE_ACTIONS].sort());
+  });
 });
 
 describe("the deployed bundles", () => {
@@ -579,6 +596,26 @@ describe("stage variations", () => {
     for (const issue of error?.issues ?? []) expect(issue.message).toContain("cannot call 127.0.0.1");
     // The same file is fine locally, where loopback upstreams are how demos run.
     expect(loadConfigFile("examples/broker.config.json").connections.size).toBeGreaterThan(0);
+  });
+
+  it("a deployed stage's connections file fails in one pass: names, schema and URL policy together", () => {
+    const error = synthError("mixed", "test/fixtures/stages.json");
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.issues.map((i) => i.path).sort()).toEqual([
+      "connections.Bad_Name",
+      "connections.loopback.tokenUrl",
+      "connections.no-secret.secret",
+    ]);
+  });
+
+  it("a deployed stage with a connection nobody may use (no access) warns at synth, naming it", () => {
+    const { stack } = buildApp({ context: { stage: "no-access", stages: "test/fixtures/stages.json" } });
+    const warnings = Annotations.fromStack(stack)
+      .findWarning("*", Match.anyValue())
+      .map((w) => String(w.entry.data));
+    expect(warnings.filter((w) => w.includes('has no "access" rules'))).toEqual([
+      expect.stringContaining('Connection "forgotten" has no "access" rules'),
+    ]);
   });
 
   it("a bad stage config fails at synth with the path of every bad field", () => {

@@ -1,5 +1,5 @@
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from "@aws-sdk/client-dynamodb";
-import { TABLE_PARTITION_KEY } from "./dynamodb-token-store.ts";
+import { TABLE_PARTITION_KEY } from "../cache/dynamodb-token-store.ts";
 
 /**
  * Creates the token table for local runs and tests (DynamoDB Local). Deployed stacks create it
