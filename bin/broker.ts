@@ -19,6 +19,8 @@ interface Command {
 
 const out = (value: unknown) =>
   process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+/** Errors and usage go to stderr, so that stdout carries only a command's answer. */
+const err = (text: string) => process.stderr.write(`${text}\n`);
 const help = { help: { type: "boolean", short: "h" } } as const;
 
 const COMMANDS: Record<string, Command> = {
@@ -76,13 +78,25 @@ const COMMANDS: Record<string, Command> = {
       (await import("../lib/local/config-env.ts")).resolveConfigEnv();
       const { configFromEnv } = await import("../lib/runtime/broker-from-env.ts");
       const { connectionStatus, formatStatus } = await import("../lib/cli/status.ts");
-      const client = new DynamoDBClient({ maxAttempts: 2 });
+      const { boundedAwsClient } = await import("../lib/runtime/aws-call-limits.ts");
+      const { awsOperatorError } = await import("../lib/local/operator-errors.ts");
+      const config = configFromEnv();
+      const client = new DynamoDBClient(boundedAwsClient());
+      let rows: Awaited<ReturnType<typeof connectionStatus>>;
       try {
-        const rows = await connectionStatus(configFromEnv(), client, table);
-        out(values.json ? { table, connections: rows } : `table ${table}\n${formatStatus(rows)}`);
+        rows = await connectionStatus(config, client, table);
+      } catch (error) {
+        // The runbook's first step: name the table, the endpoint and the AWS error code.
+        const region = await client.config.region().catch(() => undefined);
+        throw awsOperatorError(error, {
+          service: "DynamoDB table",
+          resource: `"${table}"`,
+          endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `AWS${region ? ` (${region})` : ""}`,
+        });
       } finally {
         client.destroy();
       }
+      out(values.json ? { table, connections: rows } : `table ${table}\n${formatStatus(rows)}`);
     },
   },
   prewarm: {
@@ -102,13 +116,15 @@ function usage(): string {
   return ["usage: npm run broker -- <command> [options]   (every command takes --help)", ...lines].join("\n");
 }
 
-const { ConfigError, toBrokerError } = await import("../lib/errors.ts");
+const { describeForOperator } = await import("../lib/local/operator-errors.ts");
 const [commandName, ...rest] = process.argv.slice(2);
-if (commandName === undefined || commandName === "--help" || commandName === "-h" || commandName === "help") {
+if (commandName === "--help" || commandName === "-h" || commandName === "help") {
   out(usage());
-  process.exitCode = commandName === undefined ? 2 : 0;
+} else if (commandName === undefined) {
+  err(usage());
+  process.exitCode = 2;
 } else if (!(commandName in COMMANDS)) {
-  out(`unknown command "${commandName}"\n${usage()}`);
+  err(`unknown command "${commandName}"\n${usage()}`);
   process.exitCode = 2;
 } else {
   const command = COMMANDS[commandName] as Command;
@@ -123,10 +139,11 @@ if (commandName === undefined || commandName === "--help" || commandName === "-h
     else await command.run(parsed.values, parsed.positionals);
   } catch (error) {
     if (error instanceof UsageError) {
-      out(`${error.message}\nusage: npm run broker -- ${command.usage}`);
+      err(`${error.message}\nusage: npm run broker -- ${command.usage}`);
       process.exitCode = 2;
     } else {
-      out(error instanceof ConfigError ? error.message : toBrokerError(error).toProblem());
+      // One line (a config error: one per bad field), never a stack trace, never "logged".
+      err(describeForOperator(error));
       process.exitCode = 1;
     }
   }
