@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   DescribeTableCommand,
   DynamoDBClient,
@@ -11,6 +12,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ConfigError } from "../errors.ts";
 import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
+import { OperatorError } from "./operator-errors.ts";
 
 /** The official DynamoDB Local jar, shipped inside the amplify-dynamodb-simulator npm package. */
 export function dynamoDbLocalDirectory(): string {
@@ -18,16 +20,20 @@ export function dynamoDbLocalDirectory(): string {
   return join(dirname(require.resolve("amplify-dynamodb-simulator/package.json")), "emulator");
 }
 
-export function freePort(): Promise<number> {
+/** A loopback port nothing listens on: `port` itself if free (0: any), else EADDRINUSE. */
+export function freePort(port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+    server.listen(port, "127.0.0.1", () => {
+      const { port: chosen } = server.address() as { port: number };
+      server.close(() => resolve(chosen));
     });
   });
 }
+
+/** Binds DynamoDB Local to loopback (its own command line cannot): a single-file Java program. */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL("./java/LoopbackDynamoDbLocal.java", import.meta.url));
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -46,16 +52,26 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Starts DynamoDB Local in memory on a free loopback port and waits until it answers. */
+/**
+ * Starts DynamoDB Local in memory on 127.0.0.1 (only) and waits until it answers: on `port`, which
+ * must be free (an OperatorError at once otherwise, never a wait), or on any free port.
+ */
 export async function startDynamoDbLocal(port?: number): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDirectory();
-  const chosen = port ?? (await freePort());
+  const chosen = await freePort(port).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE") throw error;
+    throw new OperatorError(
+      `port ${port} on 127.0.0.1 is already in use (another DynamoDB Local?)`,
+      `stop it, or choose another port: DYNAMODB_PORT=${(port ?? 8000) + 1} npm run dynamodb:local`,
+    );
+  });
   const child = spawn(
     "java",
     [
       `-Djava.library.path=${join(dir, "DynamoDBLocal_lib")}`,
-      "-jar",
-      join(dir, "DynamoDBLocal.jar"),
+      "-cp",
+      [join(dir, "DynamoDBLocal.jar"), join(dir, "DynamoDBLocal_lib", "*")].join(delimiter),
+      LOOPBACK_LAUNCHER,
       "-inMemory",
       // One database whatever the caller's access key and region (otherwise a process with other
       // credentials silently sees no table), and no telemetry (it also writes a metadata file).
@@ -75,14 +91,22 @@ export async function startDynamoDbLocal(port?: number): Promise<DynamoDbLocal> 
   const client = localDynamoDbClient(endpoint);
   const started = Date.now();
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}): ${stderr}`);
+    if (child.exitCode !== null) {
+      throw new OperatorError(
+        `DynamoDB Local exited at start (code ${child.exitCode}): ${stderr.trim().split("\n").at(-1) ?? ""}`,
+        "check that Java 17+ is installed (java -version) and the port is free",
+      );
+    }
     try {
       await client.send(new ListTablesCommand({}));
       break;
     } catch {
       if (Date.now() - started > 30_000) {
         child.kill("SIGKILL");
-        throw new Error(`DynamoDB Local did not start within 30 s: ${stderr}`);
+        throw new OperatorError(
+          "DynamoDB Local did not answer within 30 s",
+          "check that Java 17+ is installed (java -version) and the machine is not overloaded",
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
+import { networkInterfaces } from "node:os";
 import { describe, expect, inject, it } from "vitest";
 
 function cli(...args: string[]) {
@@ -113,6 +114,40 @@ describe("operator mistakes: one clear line on stderr, exit 1, never a stack tra
     } finally {
       server.close();
     }
+  });
+
+  it("npm run dynamodb:local on a port in use fails at once, naming the port and the fix", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = String((server.address() as AddressInfo).port);
+      const started = performance.now();
+      const { status, stderr } = failing(["bin/dynamodb-local.ts"], { DYNAMODB_PORT: port });
+      expect(status).toBe(1);
+      expect(stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(stderr).toContain("DYNAMODB_PORT=");
+      expect(performance.now() - started).toBeLessThan(10_000); // no 30 s wait for a server that never comes
+      noStack(stderr);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("DynamoDB Local listens on loopback only", async () => {
+    const { port } = new URL(inject("dynamoDbEndpoint"));
+    const reachable = (host: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ host, port: Number(port) });
+        socket.once("connect", () => resolve(socket.destroy() !== undefined));
+        socket.once("error", () => resolve(false));
+      });
+    expect(await reachable("127.0.0.1")).toBe(true);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i !== undefined && i.family === "IPv4" && !i.internal)
+      .map((i) => i?.address as string);
+    // Every other interface of this machine refuses it (a machine without one has nothing to expose).
+    for (const address of external) expect(await reachable(address)).toBe(false);
   });
 
   it("a bad config is printed once, every field with its path", () => {
