@@ -212,7 +212,11 @@ export class BrokerClient {
     this.#cache.clear();
   }
 
-  async #obtain(connection: string, rejectedTokenId: string | undefined, signal: AbortSignal): Promise<Cached> {
+  async #obtain(
+    connection: string,
+    rejectedTokenId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Cached> {
     const response = await this.#broker(
       "POST",
       `/v1/connections/${encodeURIComponent(connection)}/token`,
