@@ -1,6 +1,7 @@
 import type { ColdStartResult } from "./cold-start.ts";
 import type { ProxyResult } from "./proxy.ts";
 import { type Latency, ratio } from "./stats.ts";
+import type { RedactionResult } from "./redaction.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import type { UpstreamLoadResult } from "./upstream-load.ts";
 import type { WarmPathResult } from "./warm-path.ts";
@@ -20,6 +21,7 @@ export interface BenchResults {
   upstreamLoad: UpstreamLoadResult;
   coldStart: ColdStartResult;
   throughput: ThroughputResult;
+  redaction: RedactionResult;
 }
 
 const row = (name: string, l: Latency, base?: Latency) =>
@@ -45,7 +47,7 @@ export function goals(r: BenchResults): { name: string; value: number; target: n
 }
 
 export function renderMarkdown(r: BenchResults): string {
-  const { header: h, warmPath: w, proxy: p, upstreamLoad: u, coldStart: c, throughput: t } = r;
+  const { header: h, warmPath: w, proxy: p, upstreamLoad: u, coldStart: c, throughput: t, redaction: d } = r;
   const proxyRow = (name: string, pair: ProxyResult["cached"]) =>
     `| ${name} | ${pair.direct.p50} | ${pair.proxied.p50} | +${Math.round((pair.proxied.p50 - pair.direct.p50) * 1000) / 1000} | ${ratio(pair.proxied.p50, pair.direct.p50)}x | ${pair.direct.p99} | ${pair.proxied.p99} | ${ratio(pair.proxied.p99, pair.direct.p99)}x |`;
   return `# Benchmark results
@@ -150,5 +152,18 @@ with a caller JWT verified on every request, against a bare \`node:http\` server
 | baseline: bare node:http | ${t.bareHttpServer.requestsPerSecond} | ${t.bareHttpServer.latencyP50Ms} | ${t.bareHttpServer.latencyP99Ms} | ${t.bareHttpServer.errors} | ${t.bareHttpServer.non2xx} |
 
 Broker throughput is **${ratio(t.broker.requestsPerSecond, t.bareHttpServer.requestsPerSecond)}x** the bare server's.
+
+## 6. Redaction registry under a long run
+
+A long-lived container registers every minted header and token for redaction: ${d.registrations}
+registrations after the first ${d.trackedBefore} tracked values. The registry keeps secret fields
+and the most recent per-request values only.
+
+| figure | before | after |
+|---|---|---|
+| values tracked | ${d.trackedBefore} | ${d.trackedAfter} |
+| redacting one log line, p50 (µs) | ${d.lineBefore.p50} | ${d.lineAfter.p50} (**${ratio(d.lineAfter.p50, d.lineBefore.p50)}x**) |
+| redacting one log line, p99 (µs) | ${d.lineBefore.p99} | ${d.lineAfter.p99} |
+| heap growth over the run (MiB) | | ${d.heapGrowthMiB} |
 `;
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { localDynamoDbClient, startDynamoDbLocal } from "../lib/local/dynamodb-local.ts";
 import { coldStart } from "./cold-start.ts";
 import { proxyOverhead } from "./proxy.ts";
+import { redactionGrowth } from "./redaction.ts";
 import { SECRETS, slowTokenServer } from "./fixtures.ts";
 import { goals, renderMarkdown } from "./report.ts";
 import { throughput } from "./throughput.ts";
@@ -42,6 +43,8 @@ try {
   const cold = await coldStart(30, { client, endpoint: ddb.endpoint });
   step("throughput");
   const tput = await throughput(upstream.url, secretsFile, 50, 10);
+  step("redaction registry under a long run");
+  const redaction = redactionGrowth(200_000);
   const commit = (() => {
     try {
       return execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] })
@@ -66,6 +69,7 @@ try {
     upstreamLoad: load,
     coldStart: cold,
     throughput: tput,
+    redaction,
   };
   mkdirSync("bench/results", { recursive: true });
   writeFileSync("bench/results/results.json", `${JSON.stringify(results, null, 2)}\n`);

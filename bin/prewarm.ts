@@ -7,12 +7,16 @@ process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
 process.env.POWERTOOLS_DEV ??= "true";
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
-const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
-resolveConfigEnv();
-const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
-const { prewarm } = await import("../lib/prewarm.ts");
+const { runOperatorCommand } = await import("../lib/local/operator-errors.ts");
 
-const windowMs = Number(process.env.BROKER_PREWARM_WINDOW_SECONDS ?? 600) * 1000;
-const summary = await prewarm(brokerFromEnv(), { windowMs });
-process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-process.exitCode = summary.failed > 0 ? 1 : 0;
+await runOperatorCommand(async () => {
+  const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
+  resolveConfigEnv();
+  const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+  const { prewarm } = await import("../lib/prewarm.ts");
+
+  const windowMs = Number(process.env.BROKER_PREWARM_WINDOW_SECONDS ?? 600) * 1000;
+  const summary = await prewarm(brokerFromEnv(), { windowMs });
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.exitCode = summary.failed > 0 ? 1 : 0;
+});
