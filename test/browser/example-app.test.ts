@@ -45,6 +45,7 @@ let browser: Browser;
 let context: BrowserContext;
 let broker: Server;
 let busyUpstream: TestServer;
+let refusingUpstream: TestServer;
 let closers: (() => Promise<unknown>)[] = [];
 let ledgerApi = "";
 let brokerUrl = "";
@@ -64,6 +65,21 @@ beforeAll(async () => {
   busyUpstream = await startServer((_req, res) =>
     sendJson(res, 503, { error: "busy" }, { "retry-after": "1" }),
   );
+  // An upstream whose own answers look like API Gateway's and like the broker's problems.
+  refusingUpstream = await startServer((req, res) =>
+    req.path.startsWith("/v1/problem")
+      ? sendJson(
+          res,
+          401,
+          { type: "urn:token-broker:problem:unauthorized", status: 401 },
+          {
+            "content-type": "application/problem+json",
+          },
+        )
+      : sendJson(res, req.path.startsWith("/v1/forbidden") ? 403 : 401, {
+          message: req.path.startsWith("/v1/forbidden") ? "Forbidden" : "Unauthorized",
+        }),
+  );
   const access = [{ scopes: ["broker/token"] }];
   const brokerCore = new Broker({
     config: parseConfig({
@@ -82,6 +98,15 @@ beforeAll(async () => {
           workspace: "demo",
           access,
           proxy: { baseUrl: upstreams.ledger.url, allow: [{ methods: ["GET"], paths: ["/v1/accounts"] }] },
+        },
+        refusing: {
+          preset: "jet-admin",
+          secret: "broker/local/demo-static",
+          access,
+          proxy: {
+            baseUrl: refusingUpstream.url,
+            allow: [{ methods: ["GET", "POST"], paths: ["/v1/**"] }],
+          },
         },
         busy: {
           scheme: "oauth2-client-credentials",
@@ -143,6 +168,7 @@ beforeAll(async () => {
     elsewhere.close,
     upstreams.close,
     busyUpstream.close,
+    refusingUpstream.close,
     () => new Promise<void>((r) => broker.close(() => r())),
   ];
 }, 60_000);
@@ -250,6 +276,55 @@ describe("the example app in Chromium", () => {
       return app.listConnections();
     });
     expect(result).toContain("demo-signed (both)");
+  });
+
+  it("proxied upstream 401/403/problem+json reach the page untouched: no renewal, no second POST", async () => {
+    const before = refusingUpstream.requests.length;
+    const result = await page.evaluate(async () => {
+      const app = window as unknown as {
+        exampleApp: { BrokerClient: typeof import("../../client/src/broker-client.ts").BrokerClient };
+      };
+      const brokerBase = new URLSearchParams(location.search).get("broker") ?? "";
+      const token = (await (await fetch(`${brokerBase}/local/dev-token`, { method: "POST" })).json()) as {
+        accessToken: string;
+      };
+      const renewals: boolean[] = [];
+      const client = new app.exampleApp.BrokerClient({
+        baseUrl: brokerBase,
+        getAccessToken: async ({ forceRefresh }) => {
+          renewals.push(forceRefresh);
+          return token.accessToken;
+        },
+      });
+      const answers = [];
+      for (const [path, method] of [
+        ["v1/payments", "POST"],
+        ["v1/forbidden", "GET"],
+        ["v1/problem", "GET"],
+      ] as const) {
+        const response = await client.proxy("refusing", path, {
+          method,
+          body: method === "POST" ? "{}" : null,
+        });
+        answers.push({
+          status: response.status,
+          proxied: response.headers.get("x-broker-proxied"),
+          body: await response.text(),
+        });
+      }
+      return { answers, renewals };
+    });
+    expect(result.answers).toEqual([
+      { status: 401, proxied: "upstream", body: '{"message":"Unauthorized"}' },
+      { status: 403, proxied: "upstream", body: '{"message":"Forbidden"}' },
+      {
+        status: 401,
+        proxied: "upstream",
+        body: expect.stringContaining("urn:token-broker:problem:unauthorized"),
+      },
+    ]);
+    expect(result.renewals).toEqual([false, false, false]);
+    expect(refusingUpstream.requests.length - before).toBe(3); // each sent once
   });
 
   it("a page on a foreign origin is refused", async () => {
