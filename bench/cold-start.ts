@@ -269,9 +269,9 @@ export async function coldStart(
     baselineWithoutKms,
     functions,
     coldRequests: [
-      coldRequest("minted credential (seed 002, `demo-signed`)", "demo-signed", baseline.file),
+      coldRequest("minted credential (API key + JWT signing, `demo-signed`)", "demo-signed", baseline.file),
       coldRequest(
-        "exchanged token from the shared table (seed 004, `demo-ledger`; floor: one GetItem)",
+        "exchanged token from the shared table (Ledger Enterprise, `demo-ledger`; floor: one GetItem)",
         exchanged,
         getItemBaseline.file,
       ),

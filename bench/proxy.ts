@@ -63,7 +63,7 @@ function proxyEvent(name: string): APIGatewayProxyEventV2 {
 /**
  * Proxy overhead, in-process: the token handler serving `GET .../proxy/api/items` against calling
  * the same upstream directly with the same credential headers, sequentially, same run. For a
- * cached-token connection (client credentials, cache hit) and a minted one (seed-002 signature).
+ * cached-token connection (client credentials, cache hit) and a minted one (an x-signature).
  */
 export async function proxyOverhead(
   tokenUrl: string,

@@ -92,7 +92,7 @@ proxy adds under 1 ms p50.
 | connection | direct p50 | proxied p50 | added p50 | p50 ratio | direct p99 | proxied p99 | p99 ratio |
 |---|---|---|---|---|---|---|---|
 ${proxyRow("cached token (client credentials, cache hit)", p.cached)}
-${proxyRow("minted (seed-002 signature per request)", p.minted)}
+${proxyRow("minted (an x-signature per request)", p.minted)}
 
 ## 3. Upstream load
 

@@ -1,12 +1,12 @@
 /**
  * `npm run demo:upstreams`: the upstreams the example config's connections expect, on loopback, so
  * every example connection works locally:
- * - 127.0.0.1:9401: a Ledger Enterprise-shaped API (seed 004) for demo-ledger, rotating refresh
+ * - 127.0.0.1:9401: a Ledger Enterprise-shaped API for demo-ledger, rotating refresh
  *   tokens and revoking the family on reuse, with GET /v1/accounts for its proxy;
  * - 127.0.0.1:9402: a certified OpenID provider (oidc-provider) with client_credentials at
- *   /oauth2/token for demo-oauth (seed 001, client_secret_basic);
- * - 127.0.0.1:9403: a static-bearer API (seed 003) for demo-static's proxy (GET /api/items);
- * - 127.0.0.1:9404: an API verifying seed-002 signatures on every call, for demo-signed (CORS for
+ *   /oauth2/token for demo-oauth (TokenOS-style, client_secret_basic);
+ * - 127.0.0.1:9403: a static-bearer API (Jet Admin-style bearer token) for demo-static's proxy (GET /api/items);
+ * - 127.0.0.1:9404: an API verifying x-signatures on every call, for demo-signed (CORS for
  *   the example page's origins, so a page can call it with the headers).
  * Development stand-ins built from the test fixtures; Ctrl-C stops them.
  */

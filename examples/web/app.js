@@ -45,7 +45,7 @@ const app = {
     callerToken = token;
   },
   listConnections: async () => (await client.connections()).map((c) => `${c.name} (${c.delivery})`),
-  /** Headers mode: the page holds a 15 s signature for seed 002 and calls the API itself. */
+  /** Headers mode: the page holds a 15 s signature for the x-signature API and calls the API itself. */
   callSignatureApi: async () => {
     const response = await client.fetch("demo-signed", `${signatureApi}/v1/hello`);
     return { status: response.status, body: await response.json() };

@@ -8,13 +8,13 @@ const schema = z.strictObject({
 });
 
 /**
- * Brief (seed 000): `Authorization: Bearer <JWT {clientId, iat}>` signed HS256 with the team's
+ * Brief's JWT bearer: `Authorization: Bearer <JWT {clientId, iat}>` signed HS256 with the team's
  * secret key. Secret fields: clientId (the public key), secretKey. The JWT has no exp, so it is
  * replayable: the broker re-mints per request and advises callers to reuse it for 60 s at most.
  */
 export const briefPreset: PresetDefinition<typeof schema> = {
   name: "brief",
-  reference: "seeds/000 Brief: JWT Bearer token",
+  reference: "Brief: JWT Bearer token",
   schema,
   expand: (options) => ({
     ...commonFields(options),

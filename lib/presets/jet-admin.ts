@@ -9,10 +9,10 @@ const schema = z.strictObject({
   lifetimeSeconds: z.optional(intRange(1, 86_400)),
 });
 
-/** Jet Admin bearer token (seed 003): `Authorization: Bearer {{token}}`. Secret field: token. */
+/** Jet Admin bearer token: `Authorization: Bearer {{token}}`. Secret field: token. */
 export const jetAdminPreset: PresetDefinition<typeof schema> = {
   name: "jet-admin",
-  reference: "seeds/003 Jet Admin: Bearer Token",
+  reference: "Jet Admin: Bearer Token",
   schema,
   expand: (options) => ({
     ...commonFields(options),

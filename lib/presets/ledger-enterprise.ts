@@ -14,13 +14,13 @@ const schema = z.strictObject({
 });
 
 /**
- * Ledger Enterprise (seed 004): exchange {workspace, apiKeyId, apiKeySecret} for a 300 s access
+ * Ledger Enterprise: exchange {workspace, apiKeyId, apiKeySecret} for a 300 s access
  * token and an 1800 s refresh token; refresh with {workspace, refreshToken}. Secret fields:
  * apiKeyId, apiKeySecret.
  */
 export const ledgerEnterprisePreset: PresetDefinition<typeof schema> = {
   name: "ledger-enterprise",
-  reference: "seeds/004 Ledger Enterprise: Authentication",
+  reference: "Ledger Enterprise: Authentication",
   schema,
   expand: ({ baseUrl, workspace, ...options }) => {
     const base = baseUrl.replace(/\/+$/, "");

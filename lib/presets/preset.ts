@@ -7,7 +7,7 @@ import type * as z from "zod/mini";
  */
 export interface PresetDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
-  /** The vendor page it follows (see ../shared/seeds). */
+  /** The vendor documentation page it follows, by title. */
   readonly reference: string;
   readonly schema: S;
   expand(options: z.output<S>): Record<string, unknown>;

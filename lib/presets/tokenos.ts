@@ -13,7 +13,7 @@ const schema = z
     tokenUrl: z.optional(upstreamUrl),
     scope: z.optional(z.union([text(1), z.array(text(1)).check(z.minLength(1))])),
     /**
-     * A method name, or the generic scheme's full object for options: seed 001 says only "a JWT
+     * A method name, or the generic scheme's full object for options: TokenOS says only "a JWT
      * signed by its cryptographic key", so private_key_jwt takes any asymmetric algorithm and a kid.
      */
     clientAuth: z._default(
@@ -34,14 +34,14 @@ const schema = z
   );
 
 /**
- * TokenOS / Ory OAuth2 (seed 001): client_credentials at {project}/oauth2/token with HTTP Basic
+ * TokenOS / Ory OAuth2: client_credentials at {project}/oauth2/token with HTTP Basic
  * (URL-encoded id and secret), body, client_secret_jwt or private_key_jwt (any asymmetric
  * algorithm, optional kid) client authentication. Secret fields: clientId, clientSecret (or
  * privateKey for private_key_jwt).
  */
 export const tokenosPreset: PresetDefinition<typeof schema> = {
   name: "tokenos",
-  reference: "seeds/001 TokenOS: Authentication",
+  reference: "TokenOS: Authentication",
   schema,
   expand: ({ projectUrl, tokenUrl, clientAuth, ...options }) => ({
     ...commonFields(options),

@@ -9,12 +9,12 @@ const organizationSchema = z.strictObject({
 });
 
 /**
- * API key + JWT signing (seed 002): `x-api-key` plus `x-signature` = HS256 JWT {key: apiKey,
+ * API key + JWT signing: `x-api-key` plus `x-signature` = HS256 JWT {key: apiKey,
  * exp: now+15s} signed with the JWT key as UTF-8 bytes. Secret fields: apiKey, jwtKey.
  */
 export const xSignaturePreset: PresetDefinition<typeof userSchema> = {
   name: "x-signature",
-  reference: "seeds/002 API Key + JWT Signing",
+  reference: "API Key + JWT Signing",
   schema: userSchema,
   expand: (options) => ({
     ...commonFields(options),
@@ -31,13 +31,13 @@ export const xSignaturePreset: PresetDefinition<typeof userSchema> = {
 };
 
 /**
- * The same API for organization owners (seed 002, Organizations): `x-api-key` (the user's key),
+ * The same API for organization owners (API key + JWT signing, organizations): `x-api-key` (the user's key),
  * `x-app-key`, and `x-app-signature` = HS256 JWT {key: appKey, exp: now+60s} signed with the app
  * secret. Secret fields: apiKey, appKey, appSecret.
  */
 export const xSignatureOrganizationPreset: PresetDefinition<typeof organizationSchema> = {
   name: "x-signature-organization",
-  reference: "seeds/002 Organizations",
+  reference: "Organizations",
   schema: organizationSchema,
   expand: (options) => ({
     ...commonFields(options),

@@ -46,7 +46,7 @@ const schema = z
     /**
      * Opt-in, for vendors that allow a token to be reused until it expires (App Store Connect): the
      * minted JWT is kept in process until `exp` minus `reuseSkewSeconds`. Never for per-request
-     * signatures whose short `exp` is replay protection (seed 002).
+     * signatures whose short `exp` is replay protection (API key + JWT signing).
      */
     reuse: z._default(z.boolean(), false),
     reuseSkewSeconds: z._default(intRange(0, 3600), 60),

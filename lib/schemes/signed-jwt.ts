@@ -9,7 +9,7 @@ import type { JwtTemplate, SignedJwtConfig } from "./signed-jwt.schema.ts";
 import { signingKey } from "./signing-key.ts";
 
 /**
- * A JWT minted per request and signed with a key from the secret (seeds 000 and 002). Never cached:
+ * A JWT minted per request and signed with a key from the secret (Brief, the x-signature APIs). Never cached:
  * short `exp` values are the vendor's replay protection.
  */
 export const signedJwtScheme: SchemeDefinition<SignedJwtConfig> = {

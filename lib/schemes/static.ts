@@ -2,7 +2,7 @@ import { renderHeaders } from "./render-headers.ts";
 import type { SchemeDefinition } from "./scheme.ts";
 import type { StaticConfig } from "./static.schema.ts";
 
-/** Headers built straight from secret fields (API keys, long-lived bearer tokens; seed 003). */
+/** Headers built straight from secret fields (API keys, long-lived bearer tokens; Jet Admin's bearer token, for one). */
 export const staticScheme: SchemeDefinition<StaticConfig> = {
   name: "static",
   create(config) {

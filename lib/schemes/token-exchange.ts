@@ -25,7 +25,7 @@ import {
 type Config = TokenExchangeConfig;
 
 /**
- * A JSON credential exchange with optional refresh (seed 004 and any API of that shape): refresh
+ * A JSON credential exchange with optional refresh (Ledger Enterprise and any API of that shape): refresh
  * while the refresh token lives, full exchange otherwise, and a full exchange when a refresh is
  * rejected (the chain is dead; RFC 9700 2.2.2).
  */

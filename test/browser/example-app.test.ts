@@ -187,7 +187,7 @@ describe("the example app in Chromium", () => {
     expect(await page.textContent("#output")).toContain("demo-signed (both)");
   });
 
-  it("headers mode: a seed-002 signature from the broker is accepted by the CORS-enabled upstream", async () => {
+  it("headers mode: an x-signature from the broker is accepted by the CORS-enabled upstream", async () => {
     await page.click("#headers-mode");
     await expect.poll(() => page.textContent("#output")).toContain('"status": 200');
     expect(await page.textContent("#output")).toContain('"path": "/v1/hello"');

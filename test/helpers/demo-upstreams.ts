@@ -11,9 +11,9 @@ export interface DemoUpstreamsOptions {
 }
 
 /**
- * The stand-in upstreams of the example config, from the test fixtures: Ledger-shaped (seed 004,
- * with resource endpoints and no CORS), an OpenID provider (seed 001), a static-bearer API
- * (seed 003) and an API that verifies seed-002 signatures (CORS for the example page).
+ * The stand-in upstreams of the example config, from the test fixtures: Ledger Enterprise-shaped (with
+ * resource endpoints and no CORS), an OpenID provider (TokenOS), a static-bearer API
+ * (Jet Admin-style bearer token) and an API that verifies x-signatures (CORS for the example page).
  */
 export async function startDemoUpstreams(options: DemoUpstreamsOptions) {
   const [ledgerPort, oauthPort, staticPort, signaturePort] = options.ports ?? [0, 0, 0, 0];

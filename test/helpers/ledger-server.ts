@@ -9,7 +9,7 @@ export interface LedgerServerOptions {
   omitRefreshTokenOnRefresh?: boolean;
   /** Answer every request this way instead (fault injection). */
   fault?: (res: ServerResponse) => void;
-  /** Lifetimes the upstream declares (default 300 s and 1800 s, as seed 004 says). */
+  /** Lifetimes the upstream declares (default 300 s and 1800 s, as Ledger Enterprise says). */
   accessLifetimeSeconds?: number;
   refreshLifetimeSeconds?: number;
   /**
@@ -36,7 +36,7 @@ export interface LedgerServer extends TestServer {
 }
 
 /**
- * A Ledger Enterprise-shaped upstream (seed 004) that rotates refresh tokens and, like servers that
+ * A Ledger Enterprise-shaped upstream that rotates refresh tokens and, like servers that
  * follow RFC 9700 4.14.2, revokes the whole token family when a refresh token is reused.
  */
 export async function startLedgerServer(options: LedgerServerOptions = {}, port = 0): Promise<LedgerServer> {
@@ -96,7 +96,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}, port 
       return issue(res, entry.family, !options.omitRefreshTokenOnRefresh);
     }
     if (req.path === "/v1/accounts" || req.path.startsWith("/v1/accounts/")) {
-      // Seed 004 resources: only a current, unrevoked access token of a live family is accepted.
+      // Ledger Enterprise resources: only a current, unrevoked access token of a live family is accepted.
       resourceCalls++;
       const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
       const entry = accessTokens.get(token);

@@ -2,7 +2,7 @@ import { jwtVerify } from "jose";
 import { sendJson, startServer, type TestServer } from "./http-server.ts";
 
 /**
- * A seed-002 API: every call must carry `x-api-key` and an `x-signature` that is an HS256 JWT
+ * An API key + JWT signing API: every call must carry `x-api-key` and an `x-signature` that is an HS256 JWT
  * `{key: apiKey, exp}` signed with the JWT key, not expired (the vendor's replay protection).
  */
 export async function startSignatureServer(
@@ -47,7 +47,7 @@ export async function startSignatureServer(
 }
 
 /**
- * A seed-003 API (static bearer token), with the misbehaviours a proxy must contain: cookies and
+ * A Jet Admin-style API (static bearer token), with the misbehaviours a proxy must contain: cookies and
  * credential headers in responses, redirects to another host, binary bodies, a body over any cap,
  * an answer that never comes. It reports the header names it received (never values), so a test
  * can check what the proxy stripped without the upstream echoing a credential.

@@ -260,7 +260,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
       serializeResolvedConfig(loadConfigFile(stage.brokerConfig), { upstreamPolicy: "deployed" }),
     );
     expect(JSON.parse(bundled).upstreamPolicy).toBe("deployed");
-    // The stage's secret for the seed-002 connection holds the local demo values; in-process cache.
+    // The stage's secret for the x-signature connection holds the local demo values; in-process cache.
     const secretsFile = stageSecrets("signed", "broker/local/demo-signed");
     await withDeployedHandler(
       "memory",

@@ -202,7 +202,7 @@ describe("the lease winner re-checks what was written before it won", () => {
 });
 
 describe("dead credentials: bounded upstream calls, shared across instances", () => {
-  it("Ledger-shaped exchange (seed 004) with a wrong API key secret", async () => {
+  it("Ledger-shaped exchange (Ledger Enterprise) with a wrong API key secret", async () => {
     const ledger = await startLedgerServer({
       workspace: "ws",
       apiKeyId: "key-id",
@@ -217,7 +217,7 @@ describe("dead credentials: bounded upstream calls, shared across instances", ()
     );
   });
 
-  it("oidc-provider client credentials (seed 001) with a revoked client secret", async () => {
+  it("oidc-provider client credentials (TokenOS) with a revoked client secret", async () => {
     const oidc = await startOidcServer([
       {
         client_id: "svc",

@@ -64,7 +64,7 @@ function connection(method: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-describe("tokenos preset (seed 001) client authentication options", () => {
+describe("tokenos preset (TokenOS) client authentication options", () => {
   it("private_key_jwt with ES256 and a kid", async () => {
     const { broker } = testBroker(
       {

@@ -198,7 +198,7 @@ function expectProblem(response: Raw, status: number, slug: string) {
 }
 
 describe("proxy: the vendors' own checks pass through the proxy", () => {
-  it("seed 004: the Ledger resource endpoint accepts the broker's current access token", async () => {
+  it("Ledger Enterprise: the Ledger resource endpoint accepts the broker's current access token", async () => {
     const response = await send("GET", "/v1/connections/ledger/proxy/v1/accounts");
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ accounts: [{ id: "acc-1" }, { id: "acc-2" }] });
@@ -209,7 +209,7 @@ describe("proxy: the vendors' own checks pass through the proxy", () => {
     expect(ledger.exchanges()).toBe(1); // cached: one exchange for both calls
   });
 
-  it("seed 002: every proxied call carries a fresh, valid x-signature", async () => {
+  it("API key + JWT signing: every proxied call carries a fresh, valid x-signature", async () => {
     for (let i = 0; i < 3; i++) {
       const response = await send("GET", `/v1/connections/signed/proxy/v1/things?page=${i}`);
       expect(response.status).toBe(200);
@@ -220,7 +220,7 @@ describe("proxy: the vendors' own checks pass through the proxy", () => {
     expect(signatures.verified()).toBe(3);
   });
 
-  it("seed 003: the static token reaches the upstream, never the caller; cookies and credential headers are stripped", async () => {
+  it("Jet Admin's bearer token: the static token reaches the upstream, never the caller; cookies and credential headers are stripped", async () => {
     const response = await send("GET", "/v1/connections/static/proxy/api/items?q=1&r=two", {
       origin: ORIGIN,
       accept: "application/json",

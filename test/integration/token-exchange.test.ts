@@ -25,7 +25,7 @@ async function setup(
   return { broker, secrets, clock, server: ledger };
 }
 
-describe("token-exchange (seed 004 Ledger Enterprise)", () => {
+describe("token-exchange (Ledger Enterprise Ledger Enterprise)", () => {
   it("exchanges {workspace, apiKeyId, apiKeySecret} as JSON and caches the 300 s token", async () => {
     const { broker, server, clock } = await setup();
     const credential = await broker.getCredential("ledger");

@@ -218,7 +218,7 @@ describe("npm start entry point", () => {
       expect((await response.json()) as unknown).toMatchObject({
         headers: { Authorization: expect.stringMatching(/^Bearer eyJ/) },
       });
-      // The seed-003 static token is long-lived: the example delivers it through the proxy only.
+      // The Jet Admin's bearer token static token is long-lived: the example delivers it through the proxy only.
       const refused = await fetch(`${url}/v1/connections/demo-static/token`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}` },

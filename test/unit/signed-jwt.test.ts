@@ -19,8 +19,8 @@ async function verifyBoth(token: string, key: string, algorithm: "HS256" | "HS38
   return viaJose.payload;
 }
 
-describe("signed-jwt: seed vendors", () => {
-  it("seed 002: x-api-key + x-signature = HS256 {key: apiKey, exp: now+15}", async () => {
+describe("signed-jwt: the vendors it was designed from", () => {
+  it("API key + JWT signing: x-api-key + x-signature = HS256 {key: apiKey, exp: now+15}", async () => {
     const { broker } = testBroker(
       { sig: { preset: "x-signature", secret: "sig" } },
       { sig: { apiKey: "user-api-key", jwtKey: JWT_KEY } },
@@ -34,7 +34,7 @@ describe("signed-jwt: seed vendors", () => {
     expect(credential.expiresAt).toBe((NOW_S + 15) * 1000);
   });
 
-  it("seed 002 organizations: x-api-key, x-app-key, x-app-signature = HS256 {key: appKey, exp: now+60} with the app secret", async () => {
+  it("API key + JWT signing organizations: x-api-key, x-app-key, x-app-signature = HS256 {key: appKey, exp: now+60} with the app secret", async () => {
     const appSecret = "organization-app-secret-0123456789abcdef";
     const { broker } = testBroker(
       { org: { preset: "x-signature-organization", secret: "org" } },
@@ -50,7 +50,7 @@ describe("signed-jwt: seed vendors", () => {
     });
   });
 
-  it("seed 000 Brief: Authorization: Bearer HS256 {clientId, iat}, no exp", async () => {
+  it("Brief's JWT bearer Brief: Authorization: Bearer HS256 {clientId, iat}, no exp", async () => {
     const secretKey = "brief-team-secret-key-0123456789abcdef";
     const { broker } = testBroker(
       { brief: { preset: "brief", secret: "brief" } },
@@ -206,7 +206,7 @@ describe("signed-jwt: generic options", () => {
 });
 
 describe("static", () => {
-  it("seed 003 Jet Admin: Authorization: Bearer <token> from the secret", async () => {
+  it("Jet Admin's bearer token Jet Admin: Authorization: Bearer <token> from the secret", async () => {
     const { broker } = testBroker(
       { jet: { preset: "jet-admin", secret: "jet", delivery: "headers" } },
       { jet: { token: "jet-token-1" } },
