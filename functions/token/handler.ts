@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { Broker } from "../../lib/broker.ts";
 import { verifiedCaller } from "../../lib/auth/caller.ts";
+import { correlationId } from "../../lib/http/middleware/correlation-id.ts";
 import { cors } from "../../lib/http/middleware/cors.ts";
 import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
 import { type HttpResponse, LOCAL_REJECTION } from "../../lib/http/responses.ts";
@@ -9,7 +10,8 @@ import { BrokerError } from "../../lib/errors.ts";
 import { handleApiRequest } from "../../lib/http/token-api.ts";
 import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
-import { injectLambdaContext, publishMetrics } from "../../lib/observability/middleware.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { brokerFromEnv, corsOriginsFromEnv } from "../../lib/runtime/broker-from-env.ts";
 import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 
@@ -17,8 +19,9 @@ import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocatio
 export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessEnv = process.env) {
   const allowAnonymous = env.BROKER_ALLOW_ANONYMOUS === "true";
   return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
-    .use(injectLambdaContext(logger))
-    .use(publishMetrics(metrics))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(correlationId(logger))
     .use(cors(corsOriginsFromEnv(env), { proxy: () => proxyCors(getBroker()) }))
     .use(problemResponses())
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));

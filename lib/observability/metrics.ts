@@ -1,14 +1,24 @@
-import { EmfMetrics, MetricUnit } from "./emf-metrics.ts";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logger } from "./logger.ts";
 
 /**
- * Broker metrics as CloudWatch EMF, published by the handlers' publishMetrics middleware. Names are
- * the stable contract the stack's alarms use.
+ * Broker metrics: AWS Lambda Powertools' Metrics (CloudWatch EMF; POWERTOOLS_METRICS_NAMESPACE,
+ * POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_DISABLED), published by the handlers' logMetrics
+ * middleware. Names are the stable contract the stack's alarms and dashboard use.
  */
-export const metrics = new EmfMetrics({
+export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "TokenBroker",
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "token-broker",
+  // Its own warnings as structured lines of ours; an invocation without a metric (a health check, a
+  // refused origin) is normal here, not a warning on every such request.
+  logger: {
+    debug: (message: string) => logger.debug(message),
+    info: (message: string) => logger.info(message),
+    warn: (message: string) =>
+      message.startsWith("No application metrics") ? logger.debug(message) : logger.warn(message),
+    error: (message: string) => logger.error(message),
+  },
 });
-
 export const METRIC = {
   /** A credential minted locally (static, signed-jwt). */
   minted: "CredentialMinted",
@@ -31,7 +41,6 @@ export const METRIC = {
   leaseTakenOver: "LeaseTakenOver",
   prewarmRefreshed: "PrewarmRefreshed",
   prewarmFailed: "PrewarmFailed",
-  latency: "CredentialLatency",
   /** With a `connection` dimension: the upstream rejected the connection's credentials themselves. */
   credentialsRejected: "CredentialsRejected",
   /** With a `connection` dimension: any other failure to obtain the connection's token. */
@@ -66,6 +75,3 @@ export function proxyLatencyMetric(ms: number): void {
   metrics.addMetric(METRIC.proxyLatency, MetricUnit.Milliseconds, ms);
 }
 
-export function latencyMetric(ms: number): void {
-  metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, ms);
-}

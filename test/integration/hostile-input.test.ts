@@ -36,6 +36,7 @@ let otherKey: CryptoKey;
 let publicPem: string;
 const seenCredentials: string[] = [];
 const captured: string[] = [];
+let refreshLevel: { mockRestore(): void };
 const originalWrite = process.stdout.write.bind(process.stdout);
 const originalErrWrite = process.stderr.write.bind(process.stderr);
 
@@ -129,8 +130,10 @@ function expectProblem(response: RawResponse, status: number, slug: string) {
 }
 
 beforeAll(async () => {
-  // Capture every byte written to stdout/stderr while the suite runs, at the most verbose level.
+  // Capture every byte written to stdout/stderr while the suite runs, at the most verbose level
+  // (pinned: Powertools otherwise returns to the configured level at each invocation).
   logger.setLogLevel("DEBUG");
+  refreshLevel = vi.spyOn(logger, "refreshSampleRateCalculation").mockImplementation(() => {});
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     captured.push(String(chunk));
     return originalWrite(chunk, ...(rest as []));
@@ -246,6 +249,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.stdout.write = originalWrite;
   process.stderr.write = originalErrWrite;
+  refreshLevel.mockRestore();
   logger.setLogLevel("WARN");
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await upstream.close();

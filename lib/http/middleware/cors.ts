@@ -1,6 +1,8 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { cleanupMiddlewares } from "@aws-lambda-powertools/commons";
 import { OriginNotAllowedError } from "../../errors.ts";
+import { logger } from "../../observability/logger.ts";
 import { PROXIED_HEADER } from "../../proxy/proxy-rules.ts";
 import { BASE_HEADERS, type HttpResponse, problem } from "../responses.ts";
 
@@ -58,12 +60,21 @@ export function cors(
   const originOf = (event: APIGatewayProxyEventV2) => event.headers?.origin;
   return {
     name: "cors",
-    before: (request) => {
+    before: async (request) => {
       const origin = originOf(request.event);
       const isPreflight = request.event.requestContext.http.method === "OPTIONS";
       if (origin === undefined && !isPreflight) return;
       if (origin === undefined || !allowed.has(origin)) {
-        return withVary(problem(new OriginNotAllowedError(), request.context.awsRequestId));
+        // An early answer: logged like every refusal, and the observability middlewares that ran
+        // before this one finish their work (metrics flushed, per-request keys reset).
+        const refused = new OriginNotAllowedError();
+        logger.info("request refused", {
+          problemType: refused.type,
+          status: refused.status,
+          routeKey: request.event.routeKey,
+        });
+        await cleanupMiddlewares(request);
+        return withVary(problem(refused, request.context.awsRequestId));
       }
       if (isPreflight) {
         return corsHeaders(
