@@ -74,4 +74,3 @@ export function countConnectionMetric(
 export function proxyLatencyMetric(ms: number): void {
   metrics.addMetric(METRIC.proxyLatency, MetricUnit.Milliseconds, ms);
 }
-

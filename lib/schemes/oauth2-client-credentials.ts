@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
+import { jose } from "./jose.ts";
 import { upstreamUrlProblem } from "../config/upstream-url.ts";
 import {
   SecretInvalidError,
@@ -117,6 +117,7 @@ async function requestToken(
       const key = await signingKey(secret, { field, encoding: "utf8" }, auth.algorithm);
       const nowSeconds = Math.floor(sentAt / 1000);
       // RFC 7523 3: iss = sub = client id, aud = token endpoint (or issuer), short exp, fresh jti.
+      const { SignJWT } = await jose();
       const assertion = await new SignJWT({})
         .setProtectedHeader({
           alg: auth.algorithm,

@@ -1,5 +1,5 @@
+import { jose } from "./jose.ts";
 import { randomUUID, X509Certificate } from "node:crypto";
-import { SignJWT } from "jose";
 import { SecretInvalidError } from "../errors.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
@@ -49,6 +49,7 @@ export async function mintJwt(template: JwtTemplate, secret: Secret, nowMs: numb
   const claims = renderSecretJson(template.claims, secret) as Record<string, unknown>;
   const nowSeconds = Math.floor(nowMs / 1000);
   const header = template.header ? (renderSecretJson(template.header, secret) as Record<string, string>) : {};
+  const { SignJWT } = await jose();
   const jwt = new SignJWT(claims).setProtectedHeader({
     typ: "JWT",
     ...header,

@@ -1,5 +1,6 @@
 import { createPrivateKey } from "node:crypto";
-import { type CryptoKey, importJWK, importPKCS8, type JWK } from "jose";
+import type { CryptoKey, JWK } from "jose";
+import { jose } from "./jose.ts";
 import { SecretInvalidError } from "../errors.ts";
 import { secretField } from "../secrets/parse-secret.ts";
 import type { Secret } from "../secrets/secret-source.ts";
@@ -73,13 +74,14 @@ async function loadKey(secret: Secret, spec: SigningKeySpec, alg: SigningAlgorit
   }
   try {
     const trimmed = text.trim();
-    if (trimmed.startsWith("{")) return (await importJWK(JSON.parse(trimmed) as JWK, alg)) as CryptoKey;
+    if (trimmed.startsWith("{"))
+      return (await (await jose()).importJWK(JSON.parse(trimmed) as JWK, alg)) as CryptoKey;
     // PKCS#1 ("RSA PRIVATE KEY", GitHub Apps) and SEC1 ("EC PRIVATE KEY") PEM: node's KeyObject
     // re-encodes them as PKCS#8, the one PEM form jose imports.
     const pkcs8 = /-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(trimmed)
       ? (createPrivateKey(trimmed).export({ type: "pkcs8", format: "pem" }) as string)
       : trimmed;
-    return await importPKCS8(pkcs8, alg);
+    return await (await jose()).importPKCS8(pkcs8, alg);
   } catch (error) {
     throw new SecretInvalidError(`${where} is not a ${alg} private key (PKCS#8 PEM or JWK).`, {
       cause: error,

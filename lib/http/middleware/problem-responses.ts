@@ -1,12 +1,15 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
-import { toBrokerError } from "../../errors.ts";
+import { toBrokerError, UpstreamCredentialsRejectedError } from "../../errors.ts";
 import { logger } from "../../observability/logger.ts";
 import { type HttpResponse, problem } from "../responses.ts";
 
 /**
  * Turns any error into an RFC 9457 problem response. BrokerErrors keep their status and type;
  * anything else is a bug: logged (name and stack, no request data) and answered as a bare 500.
+ * Logged by what an operator must do: ERROR when someone must act (a bug, a missing or invalid
+ * secret, credentials the upstream rejects), WARN for upstream trouble the broker rides out and the
+ * metrics alarm on (timeouts, 5xx, cooldowns, a refresh in progress), INFO for the caller's faults.
  */
 export function problemResponses(): MiddlewareObj<unknown, HttpResponse, Error, Context> {
   return {
@@ -15,7 +18,8 @@ export function problemResponses(): MiddlewareObj<unknown, HttpResponse, Error, 
       const error = toBrokerError(request.error);
       if (error.status >= 500) {
         const original = request.error;
-        logger.error("request failed", {
+        const act = error.status === 500 || error instanceof UpstreamCredentialsRejectedError;
+        logger[act ? "error" : "warn"]("request failed", {
           problemType: error.type,
           status: error.status,
           detail: error.message,
