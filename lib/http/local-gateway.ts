@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { LocalJwtAuthorizer } from "../auth/local-jwt-authorizer.ts";
@@ -167,7 +167,7 @@ export function serveLocally(
   port: number,
   options: LocalGatewayOptions = {},
 ): Promise<Server> {
-  const server = createServer(async (request, response) => {
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
     let result: HttpResponse;
     const local = localRoute(request, options);
     if (local) {
@@ -210,6 +210,14 @@ export function serveLocally(
     response
       .writeHead(result.statusCode, result.headers)
       .end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
+  };
+  // Nothing may reject unhandled (writing an answer the socket no longer takes, say): that would
+  // end the local server. Such a failure ends this one response, logged.
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      logger.error("local gateway could not answer", { errorName: (error as Error)?.name });
+      response.destroy();
+    });
   });
   // Loopback only: the local server is for development and may run without caller authentication.
   return new Promise((resolve, reject) => {
