@@ -1,31 +1,38 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ConfigError } from "../lib/errors.ts";
 
 const origin = z
   .string()
-  .regex(
-    /^https:\/\/[a-z0-9.-]+(:\d+)?$|^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/,
-    "an exact origin: https://host[:port] (http only for localhost)",
+  .check(
+    z.regex(
+      /^https:\/\/[a-z0-9.-]+(:\d+)?$|^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/,
+      "an exact origin: https://host[:port] (http only for localhost)",
+    ),
   );
+const nonEmpty = z.string().check(z.minLength(1));
+const arn = z.string().check(z.startsWith("arn:"));
 
 /** One deployment environment. Validated at synth; a bad field fails with its path. */
 export const stageConfigSchema = z.strictObject({
   /** Target account and region; absent means the CLI's (environment-agnostic synth). */
-  env: z.strictObject({ account: z.string().regex(/^\d{12}$/), region: z.string().min(1) }).optional(),
+  env: z.optional(z.strictObject({ account: z.string().check(z.regex(/^\d{12}$/)), region: nonEmpty })),
   /** The broker connections file this stage deploys (validated too). */
-  brokerConfig: z.string().min(1),
+  brokerConfig: nonEmpty,
   /** Exact browser origins allowed by CORS; never "*" (the token routes hand out credentials). */
-  corsOrigins: z.array(origin).min(1),
+  corsOrigins: z.array(origin).check(z.minLength(1)),
   /** Caller JWTs: the HTTP API's JWT authorizer checks issuer, audience, expiry and these scopes. */
   auth: z.strictObject({
-    issuer: z.url().startsWith("https://"),
-    audience: z.array(z.string().min(1)).min(1),
+    issuer: z.url().check(z.startsWith("https://")),
+    audience: z.array(nonEmpty).check(z.minLength(1)),
     /** Required on every broker route, so an ID token cannot pass as an access token. */
-    requiredScopes: z.array(z.string().min(1)).min(1),
+    requiredScopes: z.array(nonEmpty).check(z.minLength(1)),
   }),
-  throttling: z.strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() }),
+  throttling: z.strictObject({
+    rateLimit: z.number().check(z.positive()),
+    burstLimit: z.int().check(z.positive()),
+  }),
   /** Prewarm schedule interval; the prewarm window is this plus the largest skew. */
-  prewarmRateMinutes: z.number().int().min(1).max(60).default(5),
+  prewarmRateMinutes: z._default(z.int().check(z.minimum(1), z.maximum(60)), 5),
   logRetentionDays: z.union([
     z.literal(1),
     z.literal(3),
@@ -40,29 +47,38 @@ export const stageConfigSchema = z.strictObject({
     z.literal(731),
   ]),
   /** SNS topic for alarms; absent means alarms without actions. */
-  alarmTopicArn: z.string().startsWith("arn:").optional(),
+  alarmTopicArn: z.optional(arn),
   /** "retain" with point-in-time recovery for production; "destroy" for disposable stages. */
   removalPolicy: z.enum(["retain", "destroy"]),
   /** KMS keys (ARNs) of customer-managed keys that encrypt the connections' secrets, if any. */
-  secretsKmsKeyArns: z.array(z.string().startsWith("arn:")).default([]),
+  secretsKmsKeyArns: z._default(z.array(arn), []),
 });
 export type StageConfig = z.output<typeof stageConfigSchema>;
 
-/** Parses every stage of a stages file; errors carry `<stage>.<field>` paths. */
+const STAGE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+
+/**
+ * Parses every stage of a stages file in one pass; errors carry `<stage>.<field>` paths (a bad
+ * stage name is one of them, never a reason to hide the others).
+ */
 export function parseStages(input: unknown, source: string): Record<string, StageConfig> {
-  const result = z
-    .record(
-      z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "stage names: a-z, 0-9, dashes, at most 20"),
-      stageConfigSchema,
-    )
-    .safeParse(input);
-  if (!result.success) {
-    throw new ConfigError(
-      source,
-      result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    );
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new ConfigError(source, [{ path: "", message: "a stages file is a JSON object of stages" }]);
   }
-  return result.data;
+  const issues: { path: string; message: string }[] = [];
+  const stages: Record<string, StageConfig> = {};
+  for (const [name, raw] of Object.entries(input)) {
+    if (!STAGE_NAME.test(name))
+      issues.push({ path: name, message: "stage names: a-z, 0-9, dashes, at most 20" });
+    const result = stageConfigSchema.safeParse(raw);
+    if (result.success) stages[name] = result.data;
+    else
+      issues.push(
+        ...result.error.issues.map((i) => ({ path: [name, ...i.path].join("."), message: i.message })),
+      );
+  }
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return stages;
 }
 
 /** No stage chosen, or one the stages file does not define. */

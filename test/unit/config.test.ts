@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { parseStages } from "../../infra/stage-config.ts";
 import { loadConfigFile, parseConfig } from "../../lib/config/broker-config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
@@ -332,5 +334,35 @@ describe("config loading", () => {
     expect(issues({ connections: { z: { preset: "zoom-server-to-server", secret: "s" } } })[0]?.path).toBe(
       "connections.z.accountId",
     );
+  });
+});
+
+describe("one pass over every bad field", () => {
+  it("a bad connection name is reported beside the other connections' errors, never instead of them", () => {
+    const error = (() => {
+      try {
+        parseConfig({
+          connections: {
+            Bad_Name: { preset: "x-signature", secret: "s" },
+            other: { preset: "nope", secret: "s" },
+          },
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error?.issues.map((i) => i.path)).toEqual(["connections.Bad_Name", "connections.other.preset"]);
+  });
+
+  it("a bad stage name is reported beside the other stages' errors", () => {
+    const good = JSON.parse(readFileSync("infra/stages.json", "utf8")).dev;
+    const error = (() => {
+      try {
+        parseStages({ Bad_Stage: good, qa: { ...good, corsOrigins: ["*"] } }, "stages.json");
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error?.issues.map((i) => i.path)).toEqual(["Bad_Stage", "qa.corsOrigins.0"]);
   });
 });
