@@ -18,8 +18,6 @@ import {
 } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -27,7 +25,6 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambdaDestinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
-import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
 import {
@@ -37,10 +34,11 @@ import {
 } from "../lib/cache/dynamodb-token-store.ts";
 import { KMS_CONTEXT_PURPOSE } from "../lib/cache/kms-data-keys.ts";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
-import { METRIC } from "../lib/observability/metrics.ts";
+import { METRICS_NAMESPACE } from "../lib/observability/metrics.ts";
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from "../lib/http/middleware/cors.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
+import { BrokerMonitoring } from "./constructs/broker-monitoring.ts";
 import type { StageConfig } from "./stage-config.ts";
 
 export interface TokenBrokerStackProps extends StackProps {
@@ -50,8 +48,6 @@ export interface TokenBrokerStackProps extends StackProps {
   /** Absolute path of the resolved (validated) config, bundled with each function. */
   resolvedConfigPath: string;
 }
-
-export const METRICS_NAMESPACE = "TokenBroker";
 
 const PROXY_CORS_METHODS = [
   CorsHttpMethod.GET,
@@ -281,196 +277,16 @@ export class TokenBrokerStack extends Stack {
       ]);
     }
 
-    // --- Alarms, routed to the stage's topic when one is set.
-    const topic = stage.alarmTopicArn
-      ? sns.Topic.fromTopicArn(this, "AlarmTopic", stage.alarmTopicArn)
-      : undefined;
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      if (topic) created.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-      return created;
-    };
-    const fiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
-    for (const [name, fn] of [
-      ["Token", token],
-      ["Prewarm", prewarm],
-    ] as const) {
-      if (!fn) continue;
-      alarm(
-        `${name}Errors`,
-        fn.function.metricErrors(fiveMinutes),
-        `${service}: ${name.toLowerCase()} function errors (bugs: the broker answers problems, it does not throw)`,
-      );
-      alarm(
-        `${name}Throttles`,
-        fn.function.metricThrottles(fiveMinutes),
-        `${service}: ${name.toLowerCase()} function throttled`,
-      );
-    }
-    alarm("Api5xx", apiStage.metricServerError(fiveMinutes), `${service}: API answered 5xx`);
-    const brokerMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service },
-        ...fiveMinutes,
-      });
-    alarm(
-      "RefreshFailures",
-      brokerMetric(METRIC.refreshFailure),
-      `${service}: upstream token refreshes failing`,
-    );
-    alarm(
-      "SharedCacheErrors",
-      brokerMetric(METRIC.sharedCacheError),
-      `${service}: the token table is failing (missing, throttled, unreachable): every instance now calls the upstreams itself`,
-    );
-    alarm(
-      "LeasesLost",
-      brokerMetric(METRIC.leaseLost),
-      `${service}: refreshes outlived their lease; raise BROKER_LEASE_SECONDS or lower the upstream timeout`,
-    );
-    const tableOperations = [...TABLE_ACTIONS].map((a) => a.replace("dynamodb:", "") as dynamodb.Operation);
-    alarm(
-      "TableThrottles",
-      this.table.metricThrottledRequestsForOperations({ operations: tableOperations, ...fiveMinutes }),
-      `${service}: token table requests throttled`,
-    );
-    alarm(
-      "TableSystemErrors",
-      this.table.metricSystemErrorsForOperations({ operations: tableOperations, ...fiveMinutes }),
-      `${service}: DynamoDB system errors on the token table`,
-    );
-    // p99 above 80 % of the timeout: one slow upstream away from Lambda killing requests mid-refresh.
-    const durationAlarm = new cloudwatch.Alarm(this, "TokenDurationNearTimeout", {
-      metric: token.function.metricDuration({ period: Duration.minutes(5), statistic: "p99" }),
-      threshold: TOKEN_TIMEOUT.toMilliseconds() * 0.8,
-      evaluationPeriods: 3,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${service}: token function p99 duration near its ${TOKEN_TIMEOUT.toSeconds()} s timeout`,
-    });
-    if (topic) durationAlarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-    if (prewarm && deadLetters) {
-      alarm(
-        "PrewarmFailures",
-        brokerMetric(METRIC.prewarmFailed),
-        `${service}: prewarm failed for a connection`,
-      );
-      alarm(
-        "PrewarmDeadLettersVisible",
-        deadLetters.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        `${service}: a prewarm run failed as a whole (its event is in the dead-letter queue)`,
-      );
-    }
-
-    // --- Dead credentials, per connection: the alarm names the connection and says what to do.
-    const exchangedConnections = connections.filter(
-      (c) => c.scheme !== "static" && c.scheme !== "signed-jwt",
-    );
-    const connectionMetric = (metricName: string, connection: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service, connection },
-        ...fiveMinutes,
-      });
-    for (const connection of exchangedConnections) {
-      alarm(
-        `CredentialsRejected${constructId(connection.name)}`,
-        connectionMetric(METRIC.credentialsRejected, connection.name),
-        `${service}: the upstream rejects the credentials of connection "${connection.name}" (secret ${connection.secret}); rotate the secret (README: Runbook)`,
-      );
-    }
-
-    // --- One dashboard per stage: "which connection is broken, since when, and why".
-    const broker = (metricName: string, statistic: string = cloudwatch.Stats.SUM) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service },
-        period: Duration.minutes(5),
-        statistic,
-        label: metricName,
-      });
-    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
-      new cloudwatch.GraphWidget({ title, left, width, height: 6 });
-    new cloudwatch.Dashboard(this, "Dashboard", {
-      dashboardName: service,
-      defaultInterval: Duration.hours(6),
-      widgets: [
-        [
-          graph("API requests", [apiStage.metricCount({ period: Duration.minutes(5), label: "requests" })]),
-          graph("API latency (ms)", [
-            apiStage.metricLatency({ period: Duration.minutes(5), statistic: "p50", label: "p50" }),
-            apiStage.metricLatency({ period: Duration.minutes(5), statistic: "p99", label: "p99" }),
-          ]),
-          graph("API 4xx / 5xx", [
-            apiStage.metricClientError({ period: Duration.minutes(5), label: "4xx" }),
-            apiStage.metricServerError({ period: Duration.minutes(5), label: "5xx" }),
-          ]),
-        ],
-        [
-          graph("Credentials served, by level", [
-            broker(METRIC.cacheHitMemory),
-            broker(METRIC.cacheHitShared),
-            broker(METRIC.upstreamRefresh),
-            broker(METRIC.minted),
-          ]),
-          graph("Upstream token calls and failures", [
-            broker(METRIC.upstreamRefresh),
-            broker(METRIC.refreshFailure),
-            broker(METRIC.refreshRejected),
-            broker(METRIC.forcedRefresh),
-          ]),
-          graph("Failures by connection", [
-            ...exchangedConnections.flatMap((c) => [
-              connectionMetric(METRIC.credentialsRejected, c.name).with({
-                label: `${c.name}: credentials rejected`,
-              }),
-              connectionMetric(METRIC.connectionFailure, c.name).with({ label: `${c.name}: other failures` }),
-            ]),
-          ]),
-        ],
-        [
-          graph("Proxy: upstream status classes", [
-            broker(METRIC.proxyUpstream2xx),
-            broker(METRIC.proxyUpstream3xx),
-            broker(METRIC.proxyUpstream4xx),
-            broker(METRIC.proxyUpstream5xx),
-          ]),
-          graph("Proxy latency (ms)", [
-            broker(METRIC.proxyLatency, "p50").with({ label: "p50" }),
-            broker(METRIC.proxyLatency, "p99").with({ label: "p99" }),
-          ]),
-          graph("Shared cache", [
-            broker(METRIC.sharedCacheError),
-            broker(METRIC.leaseLost),
-            broker(METRIC.leaseTakenOver),
-          ]),
-        ],
-        [
-          graph("Prewarm outcomes", [broker(METRIC.prewarmRefreshed), broker(METRIC.prewarmFailed)]),
-          graph("Token function duration (ms)", [
-            token.function.metricDuration({ period: Duration.minutes(5), statistic: "p50", label: "p50" }),
-            token.function.metricDuration({ period: Duration.minutes(5), statistic: "p99", label: "p99" }),
-          ]),
-          graph("Token function errors / throttles", [
-            token.function.metricErrors({ period: Duration.minutes(5), label: "errors" }),
-            token.function.metricThrottles({ period: Duration.minutes(5), label: "throttles" }),
-          ]),
-        ],
-      ],
+    // --- Alarms and the dashboard.
+    new BrokerMonitoring(this, "Monitoring", {
+      service,
+      ...(stage.alarmTopicArn ? { alarmTopicArn: stage.alarmTopicArn } : {}),
+      table: this.table,
+      apiStage,
+      token,
+      tokenTimeout: TOKEN_TIMEOUT,
+      ...(prewarm && deadLetters ? { prewarm: { fn: prewarm, deadLetters } } : {}),
+      connections,
     });
 
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint, description: "Broker base URL" });
@@ -512,14 +328,6 @@ export class TokenBrokerStack extends Stack {
       stage.secretsKmsKeyArns,
     );
   }
-}
-
-/** "demo-ledger" -> "DemoLedger": construct ids from connection names. */
-function constructId(name: string): string {
-  return name
-    .split("-")
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("");
 }
 
 /** cdk-nag acknowledgements, each with its reason (cdk-nag v3 uses CDK's Validations API). */

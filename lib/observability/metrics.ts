@@ -6,8 +6,11 @@ import { logger } from "./logger.ts";
  * POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_DISABLED), published by the handlers' logMetrics
  * middleware. Names are the stable contract the stack's alarms and dashboard use.
  */
+/** The CloudWatch namespace (the stack sets POWERTOOLS_METRICS_NAMESPACE to it; alarms read it). */
+export const METRICS_NAMESPACE = "TokenBroker";
+
 export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "TokenBroker",
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "token-broker",
   // Its own warnings as structured lines of ours; an invocation without a metric (a health check, a
   // refused origin) is normal here, not a warning on every such request.
