@@ -21,24 +21,18 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambdaDestinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct, IConstruct } from "constructs";
-import {
-  TABLE_ACTIONS,
-  TABLE_PARTITION_KEY,
-  TABLE_TTL_ATTRIBUTE,
-} from "../lib/cache/dynamodb-token-store.ts";
-import { KMS_CONTEXT_PURPOSE } from "../lib/cache/kms-data-keys.ts";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRICS_NAMESPACE } from "../lib/observability/metrics.ts";
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from "../lib/http/middleware/cors.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
 import { BrokerMonitoring } from "./constructs/broker-monitoring.ts";
+import { TokenTable } from "./constructs/token-table.ts";
 import type { StageConfig } from "./stage-config.ts";
 
 export interface TokenBrokerStackProps extends StackProps {
@@ -67,6 +61,7 @@ export class TokenBrokerStack extends Stack {
   readonly api: HttpApi;
   readonly table: dynamodb.Table;
   readonly tableKey: kms.Key;
+  readonly #tokens: TokenTable;
 
   constructor(scope: Construct, id: string, props: TokenBrokerStackProps) {
     super(scope, id, props);
@@ -86,31 +81,11 @@ export class TokenBrokerStack extends Stack {
       );
     }
 
-    // --- Token table: TTL is garbage collection; the broker checks expiry on every read.
-    const tableKey = (this.tableKey = new kms.Key(this, "TableKey", {
-      description: `${service}: token cache encryption`,
-      enableKeyRotation: true,
-      removalPolicy,
-    }));
-    // Table (not TableV2): TableV2 cannot render a customer-managed key in a region-agnostic stack.
-    this.table = new dynamodb.Table(this, "Tokens", {
-      partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TABLE_TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: tableKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: production },
-      deletionProtection: production,
-      removalPolicy,
-    });
-    if (!production) {
-      acknowledge(this.table, [
-        {
-          id: "AwsSolutions-DDB3",
-          reason: `Stage "${stageName}" is disposable (removalPolicy destroy) and the table only caches tokens the broker can re-obtain; production stages enable point-in-time recovery.`,
-        },
-      ]);
-    }
+    // --- Token table and its key.
+    const tokens = new TokenTable(this, "TokenTable", { service, production, removalPolicy, stageName });
+    this.table = tokens.table;
+    const tableKey = (this.tableKey = tokens.key);
+    this.#tokens = tokens;
 
     const commonEnvironment = {
       BROKER_CACHE: `dynamodb:${this.table.tableName}`,
@@ -298,31 +273,9 @@ export class TokenBrokerStack extends Stack {
    * delete, no streams), the table key only through DynamoDB, and exactly the secrets of the
    * connections this function serves.
    */
+  /** The token table's access, and exactly the secrets of the connections this function serves. */
   #grantBrokerAccess(fn: BrokerFunction, served: readonly ConnectionConfig[], stage: StageConfig) {
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...TABLE_ACTIONS], resources: [this.table.tableArn] }),
-    );
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        // DynamoDB decrypts the table key with it; encrypting is DynamoDB's own business.
-        actions: ["kms:Decrypt", "kms:DescribeKey"],
-        resources: [this.tableKey.keyArn],
-        conditions: { StringEquals: { "kms:ViaService": `dynamodb.${this.region}.amazonaws.com` } },
-      }),
-    );
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        // Envelope encryption of token fields: data keys bound to this purpose and table only.
-        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-        resources: [this.tableKey.keyArn],
-        conditions: {
-          StringEquals: {
-            "kms:EncryptionContext:purpose": KMS_CONTEXT_PURPOSE,
-            "kms:EncryptionContext:table": this.table.tableName,
-          },
-        },
-      }),
-    );
+    this.#tokens.grantTokenAccess(fn.role);
     fn.grantSecrets(
       served.map((c) => c.secret),
       stage.secretsKmsKeyArns,
