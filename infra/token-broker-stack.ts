@@ -1,12 +1,4 @@
-import {
-  Annotations,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from "aws-cdk-lib";
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
   CorsHttpMethod,
@@ -19,19 +11,17 @@ import {
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
-import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as kms from "aws-cdk-lib/aws-kms";
-import * as lambdaDestinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
-import * as sqs from "aws-cdk-lib/aws-sqs";
-import type { Construct, IConstruct } from "constructs";
+import type { Construct } from "constructs";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRICS_NAMESPACE } from "../lib/observability/metrics.ts";
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from "../lib/http/middleware/cors.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
+import { acknowledge } from "./constructs/acknowledge.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
 import { BrokerMonitoring } from "./constructs/broker-monitoring.ts";
+import { BrokerPrewarm } from "./constructs/broker-prewarm.ts";
 import { TokenTable } from "./constructs/token-table.ts";
 import type { StageConfig } from "./stage-config.ts";
 
@@ -191,66 +181,21 @@ export class TokenBrokerStack extends Stack {
     }
 
     // --- Prewarm: only when some connection asks for it, invoked directly by the schedule.
-    let prewarm: BrokerFunction | undefined;
-    let deadLetters: sqs.Queue | undefined;
-    if (prewarmed.length > 0) {
-      const maxSkew = Math.max(...prewarmed.map((c) => ("skewSeconds" in c ? c.skewSeconds : 0)));
-      prewarm = new BrokerFunction(this, "PrewarmFunction", {
-        entry: "functions/prewarm/handler.ts",
-        description: `${service}: scheduled token prewarm`,
-        // Refreshes a few connections at a time, each within the upstream timeout and retries.
-        memorySize: 256,
-        timeout: Duration.seconds(60),
-        resolvedConfigPath: props.resolvedConfigPath,
-        environment: {
-          ...commonEnvironment,
-          BROKER_PREWARM_WINDOW_SECONDS: String(stage.prewarmRateMinutes * 60 + maxSkew + 60),
-        },
-        logRetention,
-        removalPolicy,
-      });
-      this.#grantBrokerAccess(prewarm, prewarmed, stage);
-      deadLetters = new sqs.Queue(this, "PrewarmDeadLetters", {
-        enforceSSL: true,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        retentionPeriod: Duration.days(14),
-        removalPolicy,
-      });
-      acknowledge(deadLetters, [
-        {
-          id: "AwsSolutions-SQS3",
-          reason: "This queue is itself the dead-letter queue of the prewarm schedule.",
-        },
-        {
-          id: "Serverless-SQSRedrivePolicy",
-          reason: "This queue is itself a dead-letter queue; nothing consumes it automatically.",
-        },
-      ]);
-      // The next run is minutes away: one retry at most, so a failing upstream sees no storm.
-      const rule = new events.Rule(this, "PrewarmSchedule", {
-        description: `${service}: prewarm every ${stage.prewarmRateMinutes} min`,
-        schedule: events.Schedule.rate(Duration.minutes(stage.prewarmRateMinutes)),
-      });
-      rule.addTarget(
-        new targets.LambdaFunction(prewarm.function, {
-          retryAttempts: 1,
-          maxEventAge: Duration.minutes(stage.prewarmRateMinutes),
-          deadLetterQueue: deadLetters,
-        }),
-      );
-      prewarm.function.configureAsyncInvoke({
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(stage.prewarmRateMinutes),
-        onFailure: new lambdaDestinations.SqsDestination(deadLetters),
-      });
-      acknowledge(prewarm.function, [
-        {
-          id: "Serverless-LambdaDLQ",
-          reason:
-            "Failed schedule deliveries go to the rule target's dead-letter queue; the function reports per-connection failures as metrics instead of throwing.",
-        },
-      ]);
-    }
+    const prewarming =
+      prewarmed.length > 0
+        ? new BrokerPrewarm(this, "Prewarm", {
+            service,
+            rateMinutes: stage.prewarmRateMinutes,
+            connections: prewarmed,
+            resolvedConfigPath: props.resolvedConfigPath,
+            environment: commonEnvironment,
+            logRetention,
+            removalPolicy,
+          })
+        : undefined;
+    if (prewarming) this.#grantBrokerAccess(prewarming.function, prewarmed, stage);
+    const prewarm = prewarming?.function;
+    const deadLetters = prewarming?.deadLetters;
 
     // --- Alarms and the dashboard.
     new BrokerMonitoring(this, "Monitoring", {
@@ -281,9 +226,4 @@ export class TokenBrokerStack extends Stack {
       stage.secretsKmsKeyArns,
     );
   }
-}
-
-/** cdk-nag acknowledgements, each with its reason (cdk-nag v3 uses CDK's Validations API). */
-function acknowledge(scope: IConstruct, findings: { id: string; reason: string }[]) {
-  for (const finding of findings) Validations.of(scope).acknowledge(finding);
 }

@@ -32,13 +32,13 @@ export class TokenTable extends Construct {
 
   constructor(scope: Construct, id: string, props: TokenTableProps) {
     super(scope, id);
-    this.key = new kms.Key(this, "TableKey", {
+    this.key = new kms.Key(this, "Key", {
       description: `${props.service}: token cache encryption`,
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
     });
     // Table (not TableV2): TableV2 cannot render a customer-managed key in a region-agnostic stack.
-    this.table = new dynamodb.Table(this, "Tokens", {
+    this.table = new dynamodb.Table(this, "Table", {
       partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TABLE_TTL_ATTRIBUTE,

@@ -175,7 +175,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
             BROKER_CACHE_KEY: {
               "Fn::Join": [
                 "",
-                ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TokenTableTableKey/), "Arn"] }],
+                ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TokenTableKey/), "Arn"] }],
               ],
             },
             POWERTOOLS_SERVICE_NAME: `token-broker-${stageName}`,
