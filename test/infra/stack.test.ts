@@ -173,10 +173,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
             BROKER_CONFIG_RESOLVED_FILE: "broker.config.resolved.json",
             BROKER_CACHE: expect.anything(),
             BROKER_CACHE_KEY: {
-              "Fn::Join": [
-                "",
-                ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TokenTableKey/), "Arn"] }],
-              ],
+              "Fn::Join": ["", ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TokenTableKey/), "Arn"] }]],
             },
             POWERTOOLS_SERVICE_NAME: `token-broker-${stageName}`,
           }),
