@@ -16,7 +16,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRICS_NAMESPACE } from "../lib/observability/metrics.ts";
-import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from "../lib/http/middleware/cors.ts";
+import { CORS_MAX_AGE_SECONDS, corsPolicy } from "../lib/http/middleware/cors.ts";
 import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
 import { acknowledge } from "./constructs/acknowledge.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
@@ -32,16 +32,6 @@ export interface TokenBrokerStackProps extends StackProps {
   /** Absolute path of the resolved (validated) config, bundled with each function. */
   resolvedConfigPath: string;
 }
-
-const PROXY_CORS_METHODS = [
-  CorsHttpMethod.GET,
-  CorsHttpMethod.HEAD,
-  CorsHttpMethod.POST,
-  CorsHttpMethod.PUT,
-  CorsHttpMethod.PATCH,
-  CorsHttpMethod.DELETE,
-  CorsHttpMethod.OPTIONS,
-];
 
 /** Covers an upstream timeout (5 s) with retries while staying under API Gateway's 30 s. */
 const TOKEN_TIMEOUT = Duration.seconds(15);
@@ -62,7 +52,6 @@ export class TokenBrokerStack extends Stack {
     const service = `token-broker-${stageName}`;
     const connections = [...brokerConfig.connections.values()];
     const prewarmed = connections.filter((c) => "prewarm" in c && c.prewarm);
-    const proxied = connections.filter((c) => c.delivery !== "headers");
     // Deny by default is right, but a connection nobody may use is almost always a forgotten line.
     for (const connection of connections.filter((c) => c.access === undefined)) {
       Annotations.of(this).addWarningV2(
@@ -109,26 +98,19 @@ export class TokenBrokerStack extends Stack {
     ]);
 
     // --- HTTP API with the caller JWT authorizer on every broker route.
+    const cors = corsPolicy(connections);
     this.api = new HttpApi(this, "Api", {
       apiName: service,
       description: `Token broker (${stageName})`,
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: stage.corsOrigins,
-        // The proxy route takes every method its rules may allow, and the forwarded headers.
-        allowMethods:
-          proxied.length > 0
-            ? [...PROXY_CORS_METHODS]
-            : [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-        allowHeaders: [
-          ...new Set([
-            ...CORS_ALLOW_HEADERS,
-            ...proxied.flatMap((c) => c.proxy?.requestHeaders.map((h) => h.toLowerCase()) ?? []).sort(),
-          ]),
-        ],
+        // The handler answers preflights locally with this same policy (one computation).
+        allowMethods: [...cors.allowMethods, "OPTIONS"].map((m) => m as CorsHttpMethod),
+        allowHeaders: cors.allowHeaders,
         // Without it a browser cannot read Retry-After (503) or WWW-Authenticate (401).
-        exposeHeaders: [...CORS_EXPOSE_HEADERS],
-        maxAge: Duration.hours(1),
+        exposeHeaders: cors.exposeHeaders,
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
       },
     });
     const accessLogs = new logs.LogGroup(this, "ApiAccessLogs", { retention: logRetention, removalPolicy });

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { Broker } from "../../lib/broker.ts";
 import { verifiedCaller } from "../../lib/auth/caller.ts";
 import { correlationId } from "../../lib/http/middleware/correlation-id.ts";
-import { cors } from "../../lib/http/middleware/cors.ts";
+import { cors, corsPolicy } from "../../lib/http/middleware/cors.ts";
 import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
 import { type HttpResponse, LOCAL_REJECTION } from "../../lib/http/responses.ts";
 import { BrokerError } from "../../lib/errors.ts";
@@ -22,7 +22,7 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationId(logger))
-    .use(cors(corsOriginsFromEnv(env), { proxy: () => proxyCors(getBroker()) }))
+    .use(cors(corsOriginsFromEnv(env), { policy: () => corsPolicyOf(getBroker()) }))
     .use(problemResponses())
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
 
@@ -56,16 +56,14 @@ export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessE
   }
 }
 
-/** What browsers may send to the proxy route: the union of the proxied connections' forwarded headers. */
-function proxyCors(broker: Broker): { headers: string[] } | undefined {
-  const proxied = broker
-    .listConnections()
-    .map((c) => broker.connection(c.name)?.proxy)
-    .filter((p) => p !== undefined);
-  if (proxied.length === 0) return undefined;
-  return {
-    headers: [...new Set(proxied.flatMap((p) => p.requestHeaders.map((h) => h.toLowerCase())))].sort(),
-  };
+/** The preflight policy of the broker's connections (the stack computes the gateway's the same way). */
+function corsPolicyOf(broker: Broker) {
+  return corsPolicy(
+    broker
+      .listConnections()
+      .map((c) => broker.connection(c.name))
+      .filter((c) => c !== undefined),
+  );
 }
 
 /** API Gateway base64-encodes bodies it does not take for text; the proxy needs the bytes. */

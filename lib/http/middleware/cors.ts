@@ -3,13 +3,14 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { cleanupMiddlewares } from "@aws-lambda-powertools/commons";
 import { OriginNotAllowedError } from "../../errors.ts";
 import { logger } from "../../observability/logger.ts";
-import { PROXIED_HEADER } from "../../proxy/proxy-rules.ts";
+import type { ConnectionConfig } from "../../config/broker-config.ts";
+import { PROXIED_HEADER, PROXY_METHODS } from "../../proxy/proxy-rules.ts";
 import { BASE_HEADERS, type HttpResponse, problem } from "../responses.ts";
 
-export const CORS_ALLOW_METHODS = "GET, POST";
-/** With a proxied connection: every method a proxy rule may allow. */
-export const CORS_PROXY_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
-export const CORS_ALLOW_HEADERS = ["authorization", "content-type"];
+const BROKER_METHODS = ["GET", "POST"];
+/** How long a browser may cache a preflight's answer, here and at the gateway. */
+export const CORS_MAX_AGE_SECONDS = 3600;
+const BROKER_HEADERS = ["authorization", "content-type"];
 /**
  * Response headers a browser may read beyond the CORS-safelisted ones: Retry-After (503 problems),
  * WWW-Authenticate (401), Allow (405), what proxied answers commonly need, and the mark that tells
@@ -24,12 +25,34 @@ export const CORS_EXPOSE_HEADERS = [
   PROXIED_HEADER,
 ];
 
+/** What a preflight grants: the handler answers with it, and the stack gives the HTTP API the same. */
+export interface CorsPolicy {
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+}
+
+/**
+ * The CORS policy for a set of connections: the broker's routes, plus, when a connection is
+ * proxied, every method a proxy rule may allow and the union of the proxies' forwarded headers.
+ */
+export function corsPolicy(connections: readonly ConnectionConfig[]): CorsPolicy {
+  const proxies = connections.flatMap((c) => (c.delivery !== "headers" && c.proxy ? [c.proxy] : []));
+  return {
+    allowMethods: proxies.length > 0 ? [...PROXY_METHODS] : BROKER_METHODS,
+    allowHeaders: [
+      ...new Set([
+        ...BROKER_HEADERS,
+        ...proxies.flatMap((p) => p.requestHeaders.map((h) => h.toLowerCase())).sort(),
+      ]),
+    ],
+    exposeHeaders: CORS_EXPOSE_HEADERS,
+  };
+}
+
 export interface CorsOptions {
-  /**
-   * Extra request headers browsers may send (the proxies' forwarded headers), and whether any
-   * connection is proxied; read on the first preflight (the broker config loads lazily).
-   */
-  proxy?: () => { headers: readonly string[] } | undefined;
+  /** The policy, read on the first preflight (the broker config loads lazily). */
+  policy?: () => CorsPolicy;
 }
 
 /**
@@ -46,13 +69,11 @@ export function cors(
   let preflightHeaders: Record<string, string> | undefined;
   const preflight = () => {
     if (!preflightHeaders) {
-      const proxy = options.proxy?.();
+      const policy = options.policy?.() ?? corsPolicy([]);
       preflightHeaders = {
-        "access-control-allow-methods": proxy ? CORS_PROXY_METHODS : CORS_ALLOW_METHODS,
-        "access-control-allow-headers": [...new Set([...CORS_ALLOW_HEADERS, ...(proxy?.headers ?? [])])].join(
-          ", ",
-        ),
-        "access-control-max-age": "3600",
+        "access-control-allow-methods": policy.allowMethods.join(", "),
+        "access-control-allow-headers": policy.allowHeaders.join(", "),
+        "access-control-max-age": String(CORS_MAX_AGE_SECONDS),
       };
     }
     return preflightHeaders;
