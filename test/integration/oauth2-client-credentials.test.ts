@@ -131,8 +131,9 @@ describe("oauth2-client-credentials against oidc-provider", () => {
     expect((await broker.getCredential("cc")).source).toBe("memory");
   });
 
-  it("discovers the token endpoint from the issuer (RFC 8414, then OpenID discovery)", async () => {
-    const { broker } = testBroker(
+  /** A connection that finds its token endpoint by discovery from the provider's issuer. */
+  const discovering = (options: Parameters<typeof testBroker>[2] = {}) =>
+    testBroker(
       {
         cc: {
           scheme: "oauth2-client-credentials",
@@ -142,7 +143,11 @@ describe("oauth2-client-credentials against oidc-provider", () => {
         },
       },
       { cc: { clientId: `${CLIENT_ID}-post`, clientSecret: CLIENT_SECRET } },
+      options,
     );
+
+  it("discovers the token endpoint from the issuer (RFC 8414, then OpenID discovery)", async () => {
+    const { broker } = discovering();
     const credential = await broker.getCredential("cc");
     expect(
       await oidc.provider.ClientCredentials.find((credential.headers.Authorization as string).slice(7)),
@@ -150,18 +155,7 @@ describe("oauth2-client-credentials against oidc-provider", () => {
   });
 
   it("in a deployed stage, a discovered token endpoint meets the deployed URL policy (no loopback, no http)", async () => {
-    const { broker } = testBroker(
-      {
-        cc: {
-          scheme: "oauth2-client-credentials",
-          secret: "cc",
-          issuer: oidc.issuer,
-          clientAuth: { method: "client_secret_post" },
-        },
-      },
-      { cc: { clientId: `${CLIENT_ID}-post`, clientSecret: CLIENT_SECRET } },
-      { upstreamPolicy: "deployed" },
-    );
+    const { broker } = discovering({ upstreamPolicy: "deployed" });
     const before = oidc.tokenRequests();
     await expect(broker.getCredential("cc")).rejects.toMatchObject({
       slug: "upstream-invalid-response",
