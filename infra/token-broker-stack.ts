@@ -1,24 +1,14 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
-import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import {
-  CorsHttpMethod,
-  HttpApi,
-  HttpMethod,
-  HttpNoneAuthorizer,
-  HttpStage,
-  LogGroupLogDestination,
-} from "aws-cdk-lib/aws-apigatewayv2";
-import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
-import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
 import { METRICS_NAMESPACE } from "../lib/observability/metrics.ts";
-import { CORS_MAX_AGE_SECONDS, corsPolicy } from "../lib/http/middleware/cors.ts";
-import { PUBLIC_ROUTES, ROUTES } from "../lib/http/routes.ts";
+import { corsPolicy } from "../lib/http/middleware/cors.ts";
 import { acknowledge } from "./constructs/acknowledge.ts";
+import { BrokerApi } from "./constructs/broker-api.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
 import { BrokerMonitoring } from "./constructs/broker-monitoring.ts";
 import { BrokerPrewarm } from "./constructs/broker-prewarm.ts";
@@ -98,69 +88,17 @@ export class TokenBrokerStack extends Stack {
     ]);
 
     // --- HTTP API with the caller JWT authorizer on every broker route.
-    const cors = corsPolicy(connections);
-    this.api = new HttpApi(this, "Api", {
-      apiName: service,
-      description: `Token broker (${stageName})`,
-      createDefaultStage: false,
-      corsPreflight: {
-        allowOrigins: stage.corsOrigins,
-        // The handler answers preflights locally with this same policy (one computation).
-        allowMethods: [...cors.allowMethods, "OPTIONS"].map((m) => m as CorsHttpMethod),
-        allowHeaders: cors.allowHeaders,
-        // Without it a browser cannot read Retry-After (503) or WWW-Authenticate (401).
-        exposeHeaders: cors.exposeHeaders,
-        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
-      },
+    const api = new BrokerApi(this, "Api", {
+      service,
+      stageName,
+      stage,
+      cors: corsPolicy(connections),
+      handler: token.function,
+      logRetention,
+      removalPolicy,
     });
-    const accessLogs = new logs.LogGroup(this, "ApiAccessLogs", { retention: logRetention, removalPolicy });
-    const apiStage = new HttpStage(this, "ApiStage", {
-      httpApi: this.api,
-      stageName: "$default",
-      autoDeploy: true,
-      throttle: stage.throttling,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // No headers: the Authorization header never reaches the access log.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: "$context.requestId",
-            ip: "$context.identity.sourceIp",
-            routeKey: "$context.routeKey",
-            status: "$context.status",
-            latencyMs: "$context.responseLatency",
-            integrationStatus: "$context.integrationStatus",
-            authorizerError: "$context.authorizer.error",
-            caller: "$context.authorizer.claims.sub",
-          }),
-        ),
-      },
-    });
-    const authorizer = new HttpJwtAuthorizer("CallerJwt", stage.auth.issuer, {
-      jwtAudience: stage.auth.audience,
-      identitySource: ["$request.header.Authorization"],
-    });
-    const integration = new HttpLambdaIntegration("TokenIntegration", token.function);
-    for (const routeKey of Object.values(ROUTES)) {
-      const [method, path] = routeKey.split(" ") as [keyof typeof HttpMethod, string];
-      const isPublic = PUBLIC_ROUTES.includes(routeKey);
-      const [route] = this.api.addRoutes({
-        path,
-        methods: [HttpMethod[method]],
-        integration,
-        ...(isPublic
-          ? { authorizer: new HttpNoneAuthorizer() }
-          : { authorizer, authorizationScopes: stage.auth.requiredScopes }),
-      });
-      if (isPublic && route) {
-        acknowledge(route, [
-          {
-            id: "AwsSolutions-APIG4",
-            reason: "The health check is public by design: it returns {status: ok} and no data.",
-          },
-        ]);
-      }
-    }
+    this.api = api.api;
+    const apiStage = api.stage;
 
     // --- Prewarm: only when some connection asks for it, invoked directly by the schedule.
     const prewarming =
@@ -195,11 +133,6 @@ export class TokenBrokerStack extends Stack {
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "TokenFunctionName", { value: token.function.functionName });
   }
-  /**
-   * The item operations the broker calls on the token table (nothing else: no Scan, no batch, no
-   * delete, no streams), the table key only through DynamoDB, and exactly the secrets of the
-   * connections this function serves.
-   */
   /** The token table's access, and exactly the secrets of the connections this function serves. */
   #grantBrokerAccess(fn: BrokerFunction, served: readonly ConnectionConfig[], stage: StageConfig) {
     this.#tokens.grantTokenAccess(fn.role);
