@@ -7,6 +7,7 @@ import { parseConfig } from "../lib/config/broker-config.ts";
 import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
 import { type Latency, measure, summarize } from "./stats.ts";
+import { readSettings } from "../lib/runtime/settings.ts";
 
 export interface ProxyResult {
   requests: number;
@@ -91,7 +92,7 @@ export async function proxyOverhead(
       }),
       secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 3_600_000 }),
     });
-    const handler = createTokenHandler(() => broker, {});
+    const handler = createTokenHandler(() => broker, readSettings({}));
     const run = async (name: string) => {
       const event = proxyEvent(name);
       const primed = await handler(event, context);

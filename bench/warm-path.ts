@@ -14,6 +14,7 @@ import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
 import { connections } from "./fixtures.ts";
 import { interleave, type Latency, measure, summarize } from "./stats.ts";
+import { readSettings } from "../lib/runtime/settings.ts";
 
 export interface WarmPathResult {
   requests: number;
@@ -79,7 +80,7 @@ export async function warmPath(
   const event = tokenEvent();
 
   const memoryBroker = new Broker({ config, secrets: secrets() });
-  const memoryHandler = createTokenHandler(() => memoryBroker, {});
+  const memoryHandler = createTokenHandler(() => memoryBroker, readSettings({}));
   await memoryHandler(event, context);
   const memoryHit = summarize(await measure(requests, 1, () => memoryHandler(event, context)));
 
@@ -94,7 +95,7 @@ export async function warmPath(
     secrets: secrets(),
     cache: new MemoryTokenCache({ maxEntries: 0, next: new DynamoDbTokenCache(store).load }),
   });
-  const sharedHandler = createTokenHandler(() => sharedBroker, {});
+  const sharedHandler = createTokenHandler(() => sharedBroker, readSettings({}));
   const primed = await sharedHandler(event, context);
   if (primed.statusCode !== 200) throw new Error(`priming failed: ${primed.body}`);
   const key = sharedBroker.cacheKeyOf("bench") as string;

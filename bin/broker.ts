@@ -5,8 +5,6 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-process.env.BROKER_CONFIG_FILE ??= "examples/broker.config.json";
-process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
 process.env.POWERTOOLS_DEV ??= "true";
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
@@ -29,7 +27,7 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "Validate a connections file (default: $BROKER_CONFIG_FILE); print each connection, or every bad field with its path.",
     options: help,
-    async run(_values, [file = process.env.BROKER_CONFIG_FILE as string]) {
+    async run(_values, [file = process.env.BROKER_CONFIG_FILE ?? "examples/broker.config.json"]) {
       const { loadConfigFile } = await import("../lib/config/broker-config.ts");
       const config = loadConfigFile(file);
       out(`${file}: ${config.connections.size} valid connection(s)`);
@@ -48,9 +46,9 @@ const COMMANDS: Record<string, Command> = {
     options: { ...help, show: { type: "boolean" } },
     async run(values, [name]) {
       if (!name) throw new UsageError("token needs a connection name");
-      (await import("../lib/local/config-env.ts")).resolveConfigEnv();
-      const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
-      const credential = await brokerFromEnv().getCredential(name);
+      const settings = (await import("../lib/local/config-env.ts")).localSettings();
+      const { brokerFrom } = await import("../lib/runtime/broker-from-env.ts");
+      const credential = await brokerFrom(settings).getCredential(name);
       out({
         connection: name,
         source: credential.source,
@@ -75,12 +73,12 @@ const COMMANDS: Record<string, Command> = {
         process.env.AWS_SECRET_ACCESS_KEY ??= "local";
       }
       const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-      (await import("../lib/local/config-env.ts")).resolveConfigEnv();
-      const { configFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+      const settings = (await import("../lib/local/config-env.ts")).localSettings();
+      const { configFrom } = await import("../lib/runtime/broker-from-env.ts");
       const { connectionStatus, formatStatus } = await import("../lib/cli/status.ts");
       const { boundedAwsClient } = await import("../lib/runtime/aws-call-limits.ts");
       const { awsOperatorError } = await import("../lib/local/operator-errors.ts");
-      const config = configFromEnv();
+      const config = configFrom(settings);
       const client = new DynamoDBClient(boundedAwsClient());
       let rows: Awaited<ReturnType<typeof connectionStatus>>;
       try {

@@ -5,9 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 
-process.env.BROKER_CONFIG_FILE ??= "examples/broker.config.json";
-process.env.BROKER_SECRETS ??= "file:examples/local-secrets.json";
-process.env.BROKER_CORS_ORIGINS ??= "http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000";
 process.env.POWERTOOLS_DEV ??= "true";
 // DynamoDB Local accepts any credentials; spare a newcomer from configuring AWS for it.
 if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "")) {
@@ -22,21 +19,26 @@ const { OperatorError, portFromEnv, runOperatorCommand } = await import("../lib/
 // line on stderr and exit code 1, never a stack trace.
 await runOperatorCommand(async () => {
   // Validate the connections file now, with every bad field's path; the broker loads the result.
-  const { resolveConfigEnv } = await import("../lib/local/config-env.ts");
-  resolveConfigEnv();
+  const { LOCAL_DEFAULTS, localSettings } = await import("../lib/local/config-env.ts");
   const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
   const auth = await localAuthFromEnv();
-  if (auth.mode === "none") process.env.BROKER_ALLOW_ANONYMOUS = "true";
+  const settings = {
+    ...localSettings(process.env, {
+      ...LOCAL_DEFAULTS,
+      BROKER_CORS_ORIGINS: "http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000",
+    }),
+    allowAnonymous: auth.mode === "none",
+  };
 
-  const { handler } = await import("../functions/token/handler.ts");
-  const { brokerFromEnv } = await import("../lib/runtime/broker-from-env.ts");
+  const { createTokenHandler } = await import("../functions/token/handler.ts");
+  const { brokerFrom } = await import("../lib/runtime/broker-from-env.ts");
   const { serveLocally, serverUrl } = await import("../lib/http/local-gateway.ts");
   const { logger } = await import("../lib/observability/logger.ts");
 
   const port = portFromEnv("PORT", 8787);
-  const broker = brokerFromEnv(); // fail now, with the bad field's path, rather than on the first request
-  const cacheSetting = process.env.BROKER_CACHE ?? "memory";
-  if (cacheSetting.startsWith("dynamodb:")) {
+  const broker = brokerFrom(settings); // fail now, with the bad field's path, rather than on the first request
+  const handler = createTokenHandler(() => broker, settings);
+  if (settings.cache.kind === "dynamodb") {
     const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
     const { assertTokenTableExists } = await import("../lib/local/dynamodb-local.ts");
     const { boundedAwsClient } = await import("../lib/runtime/aws-call-limits.ts");
@@ -44,18 +46,17 @@ await runOperatorCommand(async () => {
     try {
       await assertTokenTableExists(
         client,
-        cacheSetting.slice(9),
+        settings.cache.table,
         process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "AWS",
       );
     } finally {
       client.destroy();
     }
   }
-  const { corsOriginsFromEnv } = await import("../lib/runtime/broker-from-env.ts");
   const server = await serveLocally(handler as never, port, {
     ...(auth.mode === "none" ? {} : { authorizer: auth.authorizer }),
     ...(auth.mode === "dev" ? { devToken: auth.devToken } : {}),
-    corsOrigins: corsOriginsFromEnv(),
+    corsOrigins: settings.corsOrigins,
     openApiDocument: readFileSync("docs/openapi.json", "utf8"),
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "EADDRINUSE") throw error;
@@ -75,8 +76,8 @@ await runOperatorCommand(async () => {
     url,
     callerAuth: auth.mode,
     connections: broker.listConnections().map((c) => c.name),
-    cache: process.env.BROKER_CACHE ?? "memory",
-    corsOrigins: process.env.BROKER_CORS_ORIGINS,
+    cache: settings.cache.kind === "dynamodb" ? `dynamodb:${settings.cache.table}` : "memory",
+    corsOrigins: settings.corsOrigins.join(","),
   });
   const name = broker.listConnections()[0]?.name ?? "<name>";
   const lines = [`Token broker listening on ${url} (caller authentication: ${auth.mode})`];

@@ -7,17 +7,20 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { prewarm, type PrewarmSummary } from "../../lib/prewarm.ts";
 import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { type Settings, settingsFromEnv } from "../../lib/runtime/settings.ts";
 import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 
 /**
  * Scheduled prewarm (EventBridge). Returns the per-connection summary rather than throwing on a
  * failed connection: a thrown error would make EventBridge retry every connection; failures are
  * counted in the PrewarmFailed metric, which the stack alarms on.
- * BROKER_PREWARM_WINDOW_SECONDS (default 600): refresh what expires within it.
+ * Settings: BROKER_PREWARM_WINDOW_SECONDS (refresh what expires within it), BROKER_PREWARM_CONCURRENCY.
  */
-export function createPrewarmHandler(getBroker: () => Broker, env: NodeJS.ProcessEnv = process.env) {
-  const windowMs = Number(env.BROKER_PREWARM_WINDOW_SECONDS ?? 600) * 1000;
-  const concurrency = Number(env.BROKER_PREWARM_CONCURRENCY ?? 4);
+export function createPrewarmHandler(
+  getBroker: () => Broker,
+  settings: Pick<Settings, "prewarm"> = settingsFromEnv(),
+) {
+  const { windowMs, concurrency } = settings.prewarm;
   return middy<ScheduledEvent, PrewarmSummary, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))

@@ -12,17 +12,21 @@ import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { brokerFromEnv, corsOriginsFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { type Settings, settingsFromEnv } from "../../lib/runtime/settings.ts";
 import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 
 /** Builds the token function around a broker; `handler` below uses the one configured by the environment. */
-export function createTokenHandler(getBroker: () => Broker, env: NodeJS.ProcessEnv = process.env) {
-  const allowAnonymous = env.BROKER_ALLOW_ANONYMOUS === "true";
+export function createTokenHandler(
+  getBroker: () => Broker,
+  settings: Pick<Settings, "corsOrigins" | "allowAnonymous"> = settingsFromEnv(),
+) {
+  const { allowAnonymous } = settings;
   return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationId(logger))
-    .use(cors(corsOriginsFromEnv(env), { policy: () => corsPolicyOf(getBroker()) }))
+    .use(cors(settings.corsOrigins, { policy: () => corsPolicyOf(getBroker()) }))
     .use(problemResponses())
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
 

@@ -1,19 +1,31 @@
 import { type BrokerConfig, loadConfigFile, parseConfig } from "../config/broker-config.ts";
 import { serializeResolvedConfig } from "../config/resolved-config.ts";
 import { ConfigError } from "../errors.ts";
+import { readSettings, type Settings } from "../runtime/settings.ts";
+
+/** What the local commands assume when the environment does not say: the example config and secrets. */
+export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
+  BROKER_CONFIG_FILE: "examples/broker.config.json",
+  BROKER_SECRETS: "file:examples/local-secrets.json",
+};
 
 /**
- * Local commands (npm start, the CLI, prewarm): validate BROKER_CONFIG (inline JSON) or
- * BROKER_CONFIG_FILE (default broker.config.json) with every bad field's path, then hand the
- * resolved form to the broker as BROKER_CONFIG_RESOLVED, as synth does for the deployed functions.
+ * The settings of a local command (npm start, the CLI, prewarm): the environment over `defaults`,
+ * and the connections file (BROKER_CONFIG inline, else BROKER_CONFIG_FILE) validated now with every
+ * bad field's path and handed over in its resolved form, as synth does for the deployed functions.
  */
-export function resolveConfigEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfig | undefined {
-  if (env.BROKER_CONFIG_RESOLVED || env.BROKER_CONFIG_RESOLVED_FILE) return undefined;
+export function localSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: Readonly<Record<string, string>> = LOCAL_DEFAULTS,
+): Settings & { brokerConfig?: BrokerConfig } {
+  const merged = { ...defaults, ...env };
+  const settings = readSettings(merged);
+  if (settings.config) return settings;
   let config: BrokerConfig;
-  if (env.BROKER_CONFIG) {
+  if (merged.BROKER_CONFIG) {
     let json: unknown;
     try {
-      json = JSON.parse(env.BROKER_CONFIG);
+      json = JSON.parse(merged.BROKER_CONFIG);
     } catch (error) {
       throw new ConfigError("BROKER_CONFIG", [
         { path: "", message: `not valid JSON: ${(error as Error).message}` },
@@ -21,10 +33,13 @@ export function resolveConfigEnv(env: NodeJS.ProcessEnv = process.env): BrokerCo
     }
     config = parseConfig(json, "BROKER_CONFIG");
   } else {
-    config = loadConfigFile(env.BROKER_CONFIG_FILE ?? "broker.config.json");
+    config = loadConfigFile(merged.BROKER_CONFIG_FILE ?? "broker.config.json");
   }
-  env.BROKER_CONFIG_RESOLVED = serializeResolvedConfig(config);
-  return config;
+  return {
+    ...settings,
+    config: { text: serializeResolvedConfig(config), source: "the validated connections file" },
+    brokerConfig: config,
+  };
 }
 
 /** For tests and tools: the resolved form of a connections file. */

@@ -13,6 +13,7 @@ import { startExampleWeb } from "../../examples/web/serve.ts";
 import { startDemoUpstreams } from "../helpers/demo-upstreams.ts";
 import { sendJson, startServer, type TestServer } from "../helpers/http-server.ts";
 import { MemorySecrets } from "../helpers/secrets.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 // Page-side globals, used only inside page.evaluate (this project's tsconfig has no DOM library).
 declare const window: object;
@@ -119,7 +120,7 @@ beforeAll(async () => {
     secrets: new MemorySecrets(SECRETS),
     http: new HttpClient({ maxAttempts: 1 }),
   });
-  const handler = createTokenHandler(() => brokerCore, { BROKER_CORS_ORIGINS: web.url });
+  const handler = createTokenHandler(() => brokerCore, readSettings({ BROKER_CORS_ORIGINS: web.url }));
   const counted = async (event: APIGatewayProxyEventV2, ctx: Context) => {
     const response = await handler(event, ctx);
     if (event.routeKey.endsWith("/token")) {

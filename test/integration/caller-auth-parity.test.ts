@@ -7,6 +7,7 @@ import { isAllowed } from "../../lib/auth/access-policy.ts";
 import { LocalJwtAuthorizer } from "../../lib/auth/local-jwt-authorizer.ts";
 import { serveLocally, serverUrl } from "../../lib/http/local-gateway.ts";
 import { testBroker } from "../helpers/broker.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 /**
  * The README's parity table, row by row and in both directions: what API Gateway's HTTP API JWT
@@ -177,7 +178,7 @@ describe("the local gateway's 401 and 403 go through the handler's middlewares",
   beforeAll(async () => {
     const { broker } = testBroker({}, {});
     server = await serveLocally(
-      createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: ORIGIN }),
+      createTokenHandler(() => broker, readSettings({ BROKER_CORS_ORIGINS: ORIGIN })),
       0,
       {
         authorizer,

@@ -5,6 +5,7 @@ import { tokenIdOf } from "../../lib/broker.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
 import { startLedgerServer } from "../helpers/ledger-server.ts";
 import { instance, newTable, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 const db = useDynamoDbLocal();
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -62,7 +63,7 @@ describe("forced refresh (a caller reports the upstream rejected its token)", ()
 
   it("through the token route: opt-in, rate-limited, and the tokenId never is the token", async () => {
     const { all, clock, upstreamCalls } = await setup({ minIntervalSeconds: 60 }, 1);
-    const handler = createTokenHandler(() => all[0]?.broker as never, {});
+    const handler = createTokenHandler(() => all[0]?.broker as never, readSettings({}));
     const context = {
       awsRequestId: "r",
       functionName: "token",
@@ -141,7 +142,7 @@ describe("forced refresh (a caller reports the upstream rejected its token)", ()
     const { all } = await setup(undefined, 1);
     await expect(
       all[0]?.broker.getCredential("ledger").then(() =>
-        createTokenHandler(() => all[0]?.broker as never, {})(
+        createTokenHandler(() => all[0]?.broker as never, readSettings({}))(
           {
             routeKey: "POST /v1/connections/{name}/token",
             rawPath: "/v1/connections/ledger/token",

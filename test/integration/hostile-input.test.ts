@@ -14,6 +14,7 @@ import { logger } from "../../lib/observability/logger.ts";
 import { CachedSecretSource } from "../../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../../lib/secrets/local-file-secrets.ts";
 import { sendJson, startServer, type TestServer } from "../helpers/http-server.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 // Every value below is a credential: none may appear in any log line or problem body.
 const SECRETS = {
@@ -234,7 +235,7 @@ beforeAll(async () => {
     config,
     secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 60_000 }),
   });
-  const handler = createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: ORIGIN });
+  const handler = createTokenHandler(() => broker, readSettings({ BROKER_CORS_ORIGINS: ORIGIN }));
   const authorizer = new LocalJwtAuthorizer({
     jwks: createLocalJWKSet({ keys: [JSON.parse(publicPem)] }),
     issuer: ISSUER,

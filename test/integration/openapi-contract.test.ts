@@ -12,6 +12,7 @@ import { problem } from "../../lib/http/responses.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { sendJson, startServer, type TestServer } from "../helpers/http-server.ts";
 import { MemorySecrets } from "../helpers/secrets.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 /**
  * The OpenAPI document (docs/openapi.json) is checked by a real OpenAPI 3.1 validator, and the
@@ -197,7 +198,10 @@ describe("the handler's answers conform to the document", () => {
       }),
       http: new HttpClient({ maxAttempts: 1, timeoutMs: 1000 }),
     });
-    handler = createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: "https://app.example.com" });
+    handler = createTokenHandler(
+      () => broker,
+      readSettings({ BROKER_CORS_ORIGINS: "https://app.example.com" }),
+    );
     return () => upstream.close();
   });
 

@@ -6,6 +6,7 @@ import { prewarm } from "../../lib/prewarm.ts";
 import { startLedgerServer } from "../helpers/ledger-server.ts";
 import { instance, newTable, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
 import { startTokenServer } from "../helpers/token-server.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const WINDOW_MS = 600_000;
@@ -112,7 +113,10 @@ describe("prewarm", () => {
   it("the scheduled handler returns the summary for an EventBridge event", async () => {
     const { make } = await fixture();
     const broker = make("lambda").broker;
-    const handler = createPrewarmHandler(() => broker, { BROKER_PREWARM_WINDOW_SECONDS: "600" });
+    const handler = createPrewarmHandler(
+      () => broker,
+      readSettings({ BROKER_PREWARM_WINDOW_SECONDS: "600" }),
+    );
     const event = {
       version: "0",
       id: "e1",

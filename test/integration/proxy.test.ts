@@ -11,6 +11,7 @@ import type { TestServer } from "../helpers/http-server.ts";
 import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
 import { startSignatureServer, startStaticBearerServer } from "../helpers/resource-servers.ts";
 import { MemorySecrets } from "../helpers/secrets.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 /**
  * Proxy mode end to end: raw HTTP through the local gateway (real JWT verification) to the token
@@ -125,7 +126,7 @@ beforeAll(async () => {
   callerToken = await sign("user-1");
   otherCaller = await sign("user-2");
   server = await serveLocally(
-    createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: ORIGIN }),
+    createTokenHandler(() => broker, readSettings({ BROKER_CORS_ORIGINS: ORIGIN })),
     0,
     { authorizer },
   );

@@ -13,13 +13,17 @@ import { serveLocally, serverUrl } from "../../lib/http/local-gateway.ts";
 import { localAuthFromEnv } from "../../lib/local/local-auth.ts";
 import { CachedSecretSource } from "../../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../../lib/secrets/local-file-secrets.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 const exampleSecrets = JSON.parse(readFileSync("examples/local-secrets.json", "utf8"));
 const broker = new Broker({
   config: loadConfigFile("examples/broker.config.json"),
   secrets: new CachedSecretSource(localFileSecrets("examples/local-secrets.json"), { maxAgeMs: 60_000 }),
 });
-const handler = createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: "https://app.example.com" });
+const handler = createTokenHandler(
+  () => broker,
+  readSettings({ BROKER_CORS_ORIGINS: "https://app.example.com" }),
+);
 const baseEvent = JSON.parse(
   readFileSync("test/fixtures/apigw-v2-token-event.json", "utf8"),
 ) as APIGatewayProxyEventV2;
@@ -149,7 +153,7 @@ describe("token handler (API Gateway HTTP API payload v2)", () => {
       () => {
         throw new TypeError("cannot read properties of undefined (secret-ish detail)");
       },
-      { BROKER_CORS_ORIGINS: "https://app.example.com" },
+      readSettings({ BROKER_CORS_ORIGINS: "https://app.example.com" }),
     );
     const response = await broken(event({}), context);
     const body = expectProblem(response, 500, "internal");
@@ -236,7 +240,7 @@ describe("npm start entry point", () => {
 describe("local caller authentication modes", () => {
   it("none: an explicit opt-in; the handler then serves anonymous callers", async () => {
     expect(await localAuthFromEnv({ BROKER_LOCAL_AUTH: "none" })).toEqual({ mode: "none" });
-    const anonymous = createTokenHandler(() => broker, { BROKER_ALLOW_ANONYMOUS: "true" });
+    const anonymous = createTokenHandler(() => broker, readSettings({ BROKER_ALLOW_ANONYMOUS: "true" }));
     const { requestContext, headers, ...rest } = baseEvent;
     const { authorizer: _authorizer, ...context_ } = requestContext as typeof requestContext & {
       authorizer?: unknown;
@@ -248,7 +252,7 @@ describe("local caller authentication modes", () => {
     );
     expect(response.statusCode).toBe(200);
     // Without the opt-in, a request without verified claims never gets a credential.
-    const strict = createTokenHandler(() => broker, {});
+    const strict = createTokenHandler(() => broker, readSettings({}));
     const denied = await strict(
       { ...rest, headers: noOrigin, requestContext: context_ } as APIGatewayProxyEventV2,
       context,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseStages } from "../../infra/stage-config.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 import { loadConfigFile, parseConfig } from "../../lib/config/broker-config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
@@ -364,5 +365,41 @@ describe("one pass over every bad field", () => {
       }
     })();
     expect(error?.issues.map((i) => i.path)).toEqual(["Bad_Stage", "qa.corsOrigins.0"]);
+  });
+});
+
+describe("settings (lib/runtime/settings.ts)", () => {
+  it("reports every bad variable in one pass, each with its rule", () => {
+    let error: ConfigError | undefined;
+    try {
+      readSettings({
+        BROKER_SECRETS: "vault",
+        BROKER_CACHE: "redis:x",
+        BROKER_LEASE_SECONDS: "0",
+        BROKER_PREWARM_WINDOW_SECONDS: "soon",
+        BROKER_CORS_ORIGINS: "https://app.example.com/path",
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.issues.map((i) => i.path)).toEqual([
+      "BROKER_SECRETS",
+      "BROKER_LEASE_SECONDS",
+      "BROKER_CACHE",
+      "BROKER_CORS_ORIGINS",
+      "BROKER_PREWARM_WINDOW_SECONDS",
+    ]);
+  });
+
+  it("defaults: AWS secrets for 5 minutes, in-process cache, no origins, prewarm 600 s x 4", () => {
+    expect(readSettings({})).toEqual({
+      config: undefined,
+      secrets: { kind: "aws" },
+      secretsMaxAgeMs: 300_000,
+      cache: { kind: "memory" },
+      corsOrigins: [],
+      allowAnonymous: false,
+      prewarm: { windowMs: 600_000, concurrency: 4 },
+    });
   });
 });

@@ -5,6 +5,7 @@ import type { Broker } from "../../lib/broker.ts";
 import { logger } from "../../lib/observability/logger.ts";
 import { countConnectionMetric, metrics } from "../../lib/observability/metrics.ts";
 import { REDACTED, registerSensitive } from "../../lib/observability/redact.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
 
 /** Every line the logger writes (stdout and stderr), parsed. */
 function captureLines() {
@@ -91,7 +92,10 @@ describe("the token handler's observability", () => {
   it("every line of a request carries API Gateway's request id as correlation_id", async () => {
     const seen: unknown[] = [];
     vi.spyOn(logger, "info").mockImplementation(() => void seen.push(logger.getCorrelationId()));
-    const handler = createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: "https://app.example.com" });
+    const handler = createTokenHandler(
+      () => broker,
+      readSettings({ BROKER_CORS_ORIGINS: "https://app.example.com" }),
+    );
     await handler(event(), context);
     expect(seen).toEqual(["apigw-req-42"]);
   });
@@ -99,7 +103,10 @@ describe("the token handler's observability", () => {
   it("a foreign-origin 403 answered by the CORS middleware is logged and flushes the metrics", async () => {
     const info = vi.spyOn(logger, "info").mockImplementation(() => {});
     const publish = vi.spyOn(metrics, "publishStoredMetrics").mockReturnValue(metrics);
-    const handler = createTokenHandler(() => broker, { BROKER_CORS_ORIGINS: "https://app.example.com" });
+    const handler = createTokenHandler(
+      () => broker,
+      readSettings({ BROKER_CORS_ORIGINS: "https://app.example.com" }),
+    );
     const response = await handler(event("https://evil.example.com"), context);
     expect(response.statusCode).toBe(403);
     expect(info).toHaveBeenCalledWith(

@@ -8,7 +8,13 @@ import {
   SealedValueError,
   TokenSealer,
 } from "../../lib/cache/token-sealer.ts";
-import { cacheKeyFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { readSettings } from "../../lib/runtime/settings.ts";
+
+/** The sealing key the settings choose for a shared-table cache. */
+const cacheKeyFromEnv = (env: NodeJS.ProcessEnv) => {
+  const { cache } = readSettings({ BROKER_CACHE: "dynamodb:tokens", ...env });
+  return cache.kind === "dynamodb" ? cache.key : undefined;
+};
 import { ConfigError } from "../../lib/errors.ts";
 
 /** A local key source that counts how often a data key is generated or unwrapped. */
