@@ -17,7 +17,7 @@ export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
 export function localSettings(
   env: NodeJS.ProcessEnv = process.env,
   defaults: Readonly<Record<string, string>> = LOCAL_DEFAULTS,
-): Settings & { brokerConfig?: BrokerConfig } {
+): Settings {
   const merged = { ...defaults, ...env };
   const settings = readSettings(merged);
   if (settings.config) return settings;
@@ -38,7 +38,6 @@ export function localSettings(
   return {
     ...settings,
     config: { text: serializeResolvedConfig(config), source: "the validated connections file" },
-    brokerConfig: config,
   };
 }
 
