@@ -158,7 +158,8 @@ export class DynamoDbTokenCache {
     }
     let tokens: TokenSet;
     try {
-      tokens = await policy.refresh(base);
+      // The health came with the item just read under the lease: no second read for the breaker.
+      tokens = await policy.refresh(base, { health: item?.health });
     } catch (error) {
       const broker = error instanceof BrokerError ? error : undefined;
       // Only an upstream that asked to back off (429/503 Retry-After) cools every instance down.
@@ -237,7 +238,8 @@ export class DynamoDbTokenCache {
    */
   async #degraded(error: unknown, policy: RefreshPolicy): Promise<CachedTokens> {
     this.#sharedError(error);
-    return { tokens: await policy.refresh(undefined), source: "upstream" };
+    // The table is failing: no health read either (its breaker cannot be consulted meanwhile).
+    return { tokens: await policy.refresh(undefined, { health: undefined }), source: "upstream" };
   }
 
   #sharedError(error: unknown) {

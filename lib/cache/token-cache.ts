@@ -1,3 +1,4 @@
+import type { ConnectionHealth } from "../health/connection-health.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 
 /** How the broker judges a cached token and gets a new one; the cache decides when to call what. */
@@ -6,8 +7,12 @@ export interface RefreshPolicy {
   isFresh(tokens: TokenSet): boolean;
   /** Still servable if refreshing fails (not yet expired, same secret version). */
   isUsable(tokens: TokenSet): boolean;
-  /** Obtains a new token; `current` is the cached token (for its refresh token), if any. */
-  refresh(current: TokenSet | undefined): Promise<TokenSet>;
+  /**
+   * Obtains a new token; `current` is the cached token (for its refresh token), if any. `known`:
+   * the connection's health as the caller already read it with the item (undefined inside: none),
+   * so the breaker check costs no second read; absent: the policy reads it itself.
+   */
+  refresh(current: TokenSet | undefined, known?: { health: ConnectionHealth | undefined }): Promise<TokenSet>;
   /** The secret version this process holds (the dead-credential breaker is per version). */
   secretVersion(): string;
 }

@@ -2,7 +2,7 @@ import type { RefreshPolicy } from "../cache/token-cache.ts";
 import type { Connection } from "../connections/connection-registry.ts";
 import { ForcedRefreshRateLimitedError, UpstreamInvalidResponseError } from "../errors.ts";
 import type { ConnectionBreaker } from "../health/breaker.ts";
-import type { HealthStore } from "../health/connection-health.ts";
+import type { ConnectionHealth, HealthStore } from "../health/connection-health.ts";
 import { logger } from "../observability/logger.ts";
 import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { ExchangingScheme, SchemeContext, TokenSet } from "../schemes/scheme.ts";
@@ -75,7 +75,10 @@ export class ConnectionRefresh implements RefreshPolicy {
     return this.#servable(tokens) && tokens.expiresAt - MIN_REMAINING_MS > this.#deps.now();
   }
 
-  async refresh(current: TokenSet | undefined): Promise<TokenSet> {
+  async refresh(
+    current: TokenSet | undefined,
+    known?: { health: ConnectionHealth | undefined },
+  ): Promise<TokenSet> {
     const { connection, scheme, secrets, breaker, now } = this.#deps;
     const { config, cacheKey } = connection;
     if (current && !this.#sameSecret(current)) {
@@ -94,7 +97,7 @@ export class ConnectionRefresh implements RefreshPolicy {
     }
     // A token endpoint that keeps refusing: no upstream call with this secret version until the
     // breaker's backoff has passed (then this refresh is the probe: one at a time, under the lease).
-    const health = await breaker.read(cacheKey);
+    const health = known ? known.health : await breaker.read(cacheKey);
     breaker.assertClosed(health, this.#secret.versionId);
     let tokens: TokenSet;
     try {

@@ -466,6 +466,28 @@ describe("DynamoDB unavailable", () => {
   });
 });
 
+describe("DynamoDB token cache: one read per decision", () => {
+  it("the breaker is checked on the item the cache read: no separate health read", async () => {
+    const upstream = await tokenServer({ expiresIn: 300 });
+    const table = await newTable(db.client);
+    const clock = { t: T0 };
+    const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
+      now: () => clock.t,
+    });
+    let healthReads = 0;
+    const readHealth = a.store.readHealth.bind(a.store);
+    a.store.readHealth = async (key) => {
+      healthReads++;
+      return readHealth(key);
+    };
+    await a.broker.getCredential("cc");
+    clock.t += 300_000; // expired: a refresh under the lease
+    await a.broker.getCredential("cc");
+    expect(upstream.tokenCalls()).toBe(2);
+    expect(healthReads).toBe(0);
+  });
+});
+
 describe("DynamoDB stalled", () => {
   it("a table that accepts connections and never answers: every call is bounded, then the upstream serves", async () => {
     const upstream = await tokenServer({ expiresIn: 300 });
@@ -492,10 +514,10 @@ describe("DynamoDB stalled", () => {
     const elapsed = performance.now() - started;
     expect(credential.source).toBe("upstream");
     expect(upstream.tokenCalls()).toBe(1);
-    // Two table calls (the item, then the breaker's health read), each at most maxAttempts of
-    // requestTimeoutMs, plus the SDK's short retry delays: seconds, not the Lambda timeout.
+    // One table call (the item; the breaker reads nothing more), at most maxAttempts of
+    // requestTimeoutMs, plus the SDK's short retry delay: seconds, not the Lambda timeout.
     const { maxAttempts, requestTimeoutMs } = AWS_CALL_LIMITS;
-    expect(elapsed).toBeLessThan(2 * maxAttempts * requestTimeoutMs + 1_000);
+    expect(elapsed).toBeLessThan(maxAttempts * requestTimeoutMs + 1_000);
     expect(sockets.length).toBeGreaterThan(0);
   });
 });
