@@ -128,9 +128,7 @@ export class BrokerMonitoring extends Construct {
     }
 
     // --- Dead credentials, per connection: the alarm names the connection and says what to do.
-    const exchangedConnections = props.connections.filter(
-      (c) => c.scheme !== "static" && c.scheme !== "signed-jwt",
-    );
+    const exchangedConnections = props.connections.filter((c) => c.issuance === "exchanged");
     const connectionMetric = (metricName: string, connection: string) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,

@@ -69,7 +69,7 @@ export async function connectionStatus(
       ...(connection.preset ? { preset: connection.preset } : {}),
       delivery: connection.delivery,
     };
-    if (connection.scheme === "static" || connection.scheme === "signed-jwt") {
+    if (connection.issuance === "minted") {
       out.push({ ...base, token: "minted", health: "unknown" });
       continue;
     }

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { readJsonFile } from "./json-file.ts";
+import { type SchemeTraits, traitsOf } from "../schemes/traits.ts";
 import type { UpstreamPolicy } from "./upstream-url.ts";
 import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
@@ -17,6 +18,8 @@ type SchemeConfig = z.output<(typeof SCHEME_SCHEMAS)[number]["schema"]>;
  */
 export type ConnectionConfig = SchemeConfig & {
   name: string;
+  /** The scheme's trait, written here so every reader asks the connection, not the scheme's name. */
+  issuance: SchemeTraits["issuance"];
   preset?: string;
   delivery: Delivery;
   proxy?: ProxySettings;
@@ -63,9 +66,6 @@ function formatPath(path: (string | number)[]): string {
 const schemeByName = new Map<string, (typeof SCHEME_SCHEMAS)[number]>(SCHEME_SCHEMAS.map((s) => [s.name, s]));
 const presetByName = new Map<string, (typeof PRESETS)[number]>(PRESETS.map((p) => [p.name, p]));
 
-/** Schemes whose credential is long-lived: never handed to callers unless the config says so. */
-const LONG_LIVED_SCHEMES = new Set(["static"]);
-
 /**
  * How the credential reaches callers. Explicit `delivery` wins; otherwise the safest the config
  * allows: through the proxy when one is configured, else as headers, except that a long-lived
@@ -95,7 +95,7 @@ function parseDelivery(
     }
     explicit = parsed.data;
   }
-  const resolved = explicit ?? (proxy ? "proxy" : LONG_LIVED_SCHEMES.has(scheme) ? undefined : "headers");
+  const resolved = explicit ?? (proxy ? "proxy" : traitsOf(scheme).longLived ? undefined : "headers");
   if (!resolved) {
     issues.push({
       path: formatPath([...at, "delivery"]),
@@ -128,7 +128,7 @@ function parseForcedRefresh(
     issues.push(...issuesOf(parsed.error, [...at, "forcedRefresh"]));
     return null;
   }
-  if (scheme === "static" || scheme === "signed-jwt") {
+  if (traitsOf(scheme).issuance === "minted") {
     issues.push({
       path: formatPath([...at, "forcedRefresh"]),
       message: "only exchanged tokens can be force-refreshed (minted credentials are fresh every time)",
@@ -192,6 +192,7 @@ function parseConnection(
   return {
     ...(parsed.data as SchemeConfig),
     name,
+    issuance: traitsOf(scheme.name).issuance,
     ...(presetName ? { preset: presetName } : {}),
     ...delivered,
     ...(forcedRefresh ? { forcedRefresh } : {}),

@@ -41,8 +41,8 @@ function formEncode(value: string): string {
  * JWT-bearer authorization grant (RFC 7523 2.1) or a vendor's own grant type, with the four client
  * authentication methods (or none, when the assertion is the proof).
  */
-export const oauth2ClientCredentialsScheme: SchemeDefinition<Config> = {
-  name: "oauth2-client-credentials",
+export const oauth2ClientCredentialsScheme = {
+  name: "oauth2-client-credentials" as const,
   create(config) {
     let endpoint: Promise<string> | undefined;
     const tokenEndpoint = (context: SchemeContext) => {
@@ -63,7 +63,7 @@ export const oauth2ClientCredentialsScheme: SchemeDefinition<Config> = {
       },
     };
   },
-};
+} satisfies SchemeDefinition<Config>;
 
 async function requestToken(
   config: Config,

@@ -12,8 +12,8 @@ import { signingKey } from "./signing-key.ts";
  * A JWT minted per request and signed with a key from the secret (Brief, the x-signature APIs). Never cached:
  * short `exp` values are the vendor's replay protection.
  */
-export const signedJwtScheme: SchemeDefinition<SignedJwtConfig> = {
-  name: "signed-jwt",
+export const signedJwtScheme = {
+  name: "signed-jwt" as const,
   create(config) {
     let kept: { jwt: string; expiresAt: number; secretVersion: string } | undefined;
     return {
@@ -41,7 +41,7 @@ export const signedJwtScheme: SchemeDefinition<SignedJwtConfig> = {
       },
     };
   },
-};
+} satisfies SchemeDefinition<SignedJwtConfig>;
 
 /** Signs the claims template with jose; NumericDates are whole seconds (RFC 7519 2). */
 export async function mintJwt(template: JwtTemplate, secret: Secret, nowMs: number) {

@@ -3,8 +3,8 @@ import type { SchemeDefinition } from "./scheme.ts";
 import type { StaticConfig } from "./static.schema.ts";
 
 /** Headers built straight from secret fields (API keys, long-lived bearer tokens; Jet Admin's bearer token, for one). */
-export const staticScheme: SchemeDefinition<StaticConfig> = {
-  name: "static",
+export const staticScheme = {
+  name: "static" as const,
   create(config) {
     return {
       kind: "minted",
@@ -16,4 +16,4 @@ export const staticScheme: SchemeDefinition<StaticConfig> = {
       },
     };
   },
-};
+} satisfies SchemeDefinition<StaticConfig>;

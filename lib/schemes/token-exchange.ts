@@ -29,8 +29,8 @@ type Config = TokenExchangeConfig;
  * while the refresh token lives, full exchange otherwise, and a full exchange when a refresh is
  * rejected (the chain is dead; RFC 9700 2.2.2).
  */
-export const tokenExchangeScheme: SchemeDefinition<Config> = {
-  name: "token-exchange",
+export const tokenExchangeScheme = {
+  name: "token-exchange" as const,
   create(config) {
     return {
       kind: "exchanged",
@@ -76,7 +76,7 @@ export const tokenExchangeScheme: SchemeDefinition<Config> = {
       },
     };
   },
-};
+} satisfies SchemeDefinition<Config>;
 
 type Endpoint = NonNullable<Config["refresh"]>;
 

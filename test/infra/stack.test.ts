@@ -400,7 +400,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
         "(math)", // table system errors over the broker's operations
         // One per exchanged connection, named in its description.
         ...[...deployedConfig.connections.values()]
-          .filter((c) => c.scheme !== "static" && c.scheme !== "signed-jwt")
+          .filter((c) => c.issuance === "exchanged")
           .map(() => "CredentialsRejected"),
       ].sort(),
     );

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseStages } from "../../infra/stage-config.ts";
 import { readSettings } from "../../lib/runtime/settings.ts";
+import { SCHEMES } from "../../lib/schemes/registry.ts";
+import { SCHEME_TRAITS } from "../../lib/schemes/traits.ts";
 import { loadConfigFile, parseConfig } from "../../lib/config/broker-config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
@@ -401,5 +403,19 @@ describe("settings (lib/runtime/settings.ts)", () => {
       allowAnonymous: false,
       prewarm: { windowMs: 600_000, concurrency: 4 },
     });
+  });
+});
+
+describe("scheme traits (lib/schemes/traits.ts)", () => {
+  it("every connection carries its scheme's issuance trait, and it matches what the scheme does", () => {
+    const config = loadConfigFile("examples/broker.config.json");
+    for (const connection of config.connections.values()) {
+      const definition = SCHEMES.find((s) => s.name === connection.scheme);
+      const scheme = (definition?.create as (c: unknown) => { kind: string })(connection);
+      expect(connection.issuance, connection.name).toBe(scheme.kind);
+      expect(connection.issuance).toBe(
+        SCHEME_TRAITS[connection.scheme as keyof typeof SCHEME_TRAITS].issuance,
+      );
+    }
   });
 });
