@@ -29,7 +29,7 @@ export interface BrokerMonitoringProps {
 
 /**
  * A stage's alarms (routed to its topic when one is set) and its dashboard: "which connection is
- * broken, since when, and why". What each alarm means and what to do is in the README's runbook.
+ * broken, since when, and why". What each alarm means and what to do is in docs/operations.md (alarms, runbook).
  */
 export class BrokerMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: BrokerMonitoringProps) {
@@ -140,7 +140,7 @@ export class BrokerMonitoring extends Construct {
       alarm(
         `CredentialsRejected${constructId(connection.name)}`,
         connectionMetric(METRIC.credentialsRejected, connection.name),
-        `${props.service}: the upstream rejects the credentials of connection "${connection.name}" (secret ${connection.secret}); rotate the secret (README: Runbook)`,
+        `${props.service}: the upstream rejects the credentials of connection "${connection.name}" (secret ${connection.secret}); rotate the secret (docs/operations.md: Runbook)`,
       );
     }
 

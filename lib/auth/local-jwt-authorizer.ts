@@ -36,7 +36,7 @@ const REASONS: [new (...args: never[]) => Error, string][] = [
 ];
 
 /**
- * What API Gateway's HTTP API JWT authorizer does, for local runs, rule for rule (README: caller
+ * What API Gateway's HTTP API JWT authorizer does, for local runs, rule for rule (docs/security.md: caller
  * authentication parity): the token alone or after "Bearer "; a `kid` header matching a JWKS key;
  * an RSA signature; `iss` equal to the issuer; `aud` in the audience list, or `client_id` when there
  * is no `aud` (Cognito access tokens); `exp` after now; `nbf` and `iat`, when present, before now;

@@ -10,7 +10,7 @@ import { testBroker } from "../helpers/broker.ts";
 import { readSettings } from "../../lib/runtime/settings.ts";
 
 /**
- * The README's parity table, row by row and in both directions: what API Gateway's HTTP API JWT
+ * The parity table of docs/security.md, row by row and in both directions: what API Gateway's HTTP API JWT
  * authorizer accepts, the local authorizer accepts; what it refuses, the local one refuses.
  */
 const ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example";
