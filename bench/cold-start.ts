@@ -181,7 +181,7 @@ async function seedSharedToken(client: DynamoDBClient, config: string, connectio
     config: parseResolvedConfig(config, "examples/broker.config.json"),
     secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 0 }),
   });
-  const key = broker.cacheKeyOf(connection) as string;
+  const key = broker.itemKeyOf(connection) as string;
   const secretId = broker.connection(connection)?.secret as string;
   const store = new DynamoDbTokenStore(client, TABLE, new TokenSealer(localDataKeys(LOCAL_CACHE_KEY)));
   const now = Date.now();
@@ -235,7 +235,7 @@ export async function coldStart(
     BROKER_CONFIG_RESOLVED: config,
     BROKER_SECRETS: `file:${resolve("examples/local-secrets.json")}`,
     BROKER_CACHE: `dynamodb:${TABLE}`,
-    BROKER_CACHE_KEY: `local:${LOCAL_CACHE_KEY.toString("base64")}`,
+    BROKER_SEALING_KEY: `local:${LOCAL_CACHE_KEY.toString("base64")}`,
     AWS_ENDPOINT_URL_DYNAMODB: shared.endpoint,
     AWS_REGION: "eu-west-1",
     AWS_ACCESS_KEY_ID: "local",

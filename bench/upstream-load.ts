@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Broker } from "../lib/broker.ts";
-import { DynamoDbTokenCache } from "../lib/cache/dynamodb-token-cache.ts";
+import { DynamoDbTokenLoader } from "../lib/cache/dynamodb-token-loader.ts";
 import { ensureTokenTable } from "../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../lib/cache/memory-token-cache.ts";
@@ -37,7 +37,7 @@ export async function upstreamLoad(
   const config = parseConfig({ connections: connections(server.url) });
   const sealer = new TokenSealer(localDataKeys(randomBytes(32))); // one stage key for all instances
   const brokers = Array.from({ length: options.instances }, (_, i) => {
-    const shared = new DynamoDbTokenCache(new DynamoDbTokenStore(client, table, sealer), {
+    const shared = new DynamoDbTokenLoader(new DynamoDbTokenStore(client, table, sealer), {
       owner: `bench-${i}`,
       now: () => clock.t,
     });

@@ -4,7 +4,7 @@ import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { createTokenHandler } from "../functions/token/handler.ts";
 import { Broker } from "../lib/broker.ts";
-import { DynamoDbTokenCache } from "../lib/cache/dynamodb-token-cache.ts";
+import { DynamoDbTokenLoader } from "../lib/cache/dynamodb-token-loader.ts";
 import { ensureTokenTable } from "../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../lib/cache/memory-token-cache.ts";
@@ -93,12 +93,12 @@ export async function warmPath(
   const sharedBroker = new Broker({
     config,
     secrets: secrets(),
-    cache: new MemoryTokenCache({ maxEntries: 0, next: new DynamoDbTokenCache(store).load }),
+    cache: new MemoryTokenCache({ maxEntries: 0, next: new DynamoDbTokenLoader(store).load }),
   });
   const sharedHandler = createTokenHandler(() => sharedBroker, readSettings({}));
   const primed = await sharedHandler(event, context);
   if (primed.statusCode !== 200) throw new Error(`priming failed: ${primed.body}`);
-  const key = sharedBroker.cacheKeyOf("bench") as string;
+  const key = sharedBroker.itemKeyOf("bench") as string;
   const get = new GetItemCommand({ TableName: table, Key: { pk: { S: key } }, ConsistentRead: true });
   // Interleaved, one broker request then one raw GetItem, after a warm-up of both: the two series
   // meet the same DynamoDB Local (JVM) and the same JIT state, so their ratio is about the broker,

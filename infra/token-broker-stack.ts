@@ -59,7 +59,7 @@ export class TokenBrokerStack extends Stack {
     const commonEnvironment = {
       BROKER_CACHE: `dynamodb:${this.table.tableName}`,
       // The broker seals token fields under data keys from the table's key (envelope encryption).
-      BROKER_CACHE_KEY: `kms:${tableKey.keyArn}`,
+      BROKER_SEALING_KEY: `kms:${tableKey.keyArn}`,
       POWERTOOLS_SERVICE_NAME: service,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: "INFO",

@@ -113,7 +113,7 @@ export class Broker {
   }
 
   /** The token cache key of an exchanged connection (operators and tests inspect the table with it). */
-  cacheKeyOf(name: string): string | undefined {
+  itemKeyOf(name: string): string | undefined {
     return this.#registry.get(name)?.cacheKey;
   }
 

@@ -93,7 +93,7 @@ function healthOf(item: Record<string, AttributeValue>): ConnectionHealth {
 const aad = (key: string, field: string) => `${key}\u0000${field}`;
 
 /**
- * Raw item operations; the lease and refresh rules live in DynamoDbTokenCache. The token fields are
+ * Raw item operations; the lease and refresh rules live in DynamoDbTokenLoader. The token fields are
  * sealed (TokenSealer) so that reading the table (GetItem, Scan, a console, an export, a restored
  * backup) yields no live credential.
  */

@@ -1,17 +1,17 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
 import type { TokenLoader } from "./token-cache.ts";
-import { DynamoDbTokenCache } from "./dynamodb-token-cache.ts";
+import { DynamoDbTokenLoader } from "./dynamodb-token-loader.ts";
 import { DynamoDbTokenStore } from "./dynamodb-token-store.ts";
 import { kmsDataKeys } from "./kms-data-keys.ts";
 import { localDataKeys, TokenSealer } from "./token-sealer.ts";
 
 /** What seals the table's token fields: the stage's KMS key, or a local 32-byte key. */
-export type CacheKeySetting = { kms: string } | { local: Uint8Array };
+export type SealingKeySetting = { kms: string } | { local: Uint8Array };
 
 export interface SharedTokenCacheOptions {
   table: string;
-  cacheKey: CacheKeySetting;
+  sealingKey: SealingKeySetting;
   leaseMs: number;
 }
 
@@ -25,10 +25,10 @@ export function sharedTokenCache(options: SharedTokenCacheOptions): {
   load: TokenLoader;
   store: DynamoDbTokenStore;
 } {
-  const { table, cacheKey, leaseMs } = options;
+  const { table, sealingKey, leaseMs } = options;
   const sealer = new TokenSealer(
-    "kms" in cacheKey ? kmsDataKeys(cacheKey.kms, table) : localDataKeys(cacheKey.local),
+    "kms" in sealingKey ? kmsDataKeys(sealingKey.kms, table) : localDataKeys(sealingKey.local),
   );
   const store = new DynamoDbTokenStore(new DynamoDBClient(boundedAwsClient()), table, sealer);
-  return { load: new DynamoDbTokenCache(store, { leaseMs }).load, store };
+  return { load: new DynamoDbTokenLoader(store, { leaseMs }).load, store };
 }

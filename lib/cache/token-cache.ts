@@ -25,7 +25,7 @@ export interface CachedTokens {
 
 /**
  * A token cache with single-flight refresh: in-process (MemoryTokenCache), optionally in front of
- * a shared level (DynamoDbTokenCache). Never returns a token `policy.isUsable` rejects.
+ * a shared level (DynamoDbTokenLoader). Never returns a token `policy.isUsable` rejects.
  */
 export interface TokenCache {
   get(key: string, policy: RefreshPolicy): Promise<CachedTokens>;

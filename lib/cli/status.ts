@@ -76,7 +76,7 @@ export async function connectionStatus(
     const { Item: item } = await client.send(
       new GetItemCommand({
         TableName: table,
-        Key: { pk: { S: broker.cacheKeyOf(connection.name) as string } },
+        Key: { pk: { S: broker.itemKeyOf(connection.name) as string } },
         ConsistentRead: true,
         ProjectionExpression: METADATA.join(", "),
       }),

@@ -51,13 +51,13 @@ export function secretsFrom(settings: Pick<Settings, "secrets" | "secretsMaxAgeM
 export function cacheFrom(settings: Pick<Settings, "cache">): { cache: TokenCache; health?: HealthStore } {
   const setting = settings.cache;
   if (setting.kind === "memory") return { cache: new MemoryTokenCache() };
-  const { table, key, leaseMs } = setting;
+  const { table, sealingKey, leaseMs } = setting;
   // A chunk of its own (DynamoDB and KMS clients included), read by the first exchanged
   // connection's request: a process that only mints credentials never loads it.
   let loaded: Promise<ReturnType<typeof sharedTokenCache>> | undefined;
   const shared = () =>
     (loaded ??= import("../cache/shared-token-cache.ts").then((m) =>
-      m.sharedTokenCache({ table, cacheKey: key, leaseMs }),
+      m.sharedTokenCache({ table, sealingKey, leaseMs }),
     ));
   return {
     cache: new MemoryTokenCache({ next: async (...args) => (await shared()).load(...args) }),

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import type { CacheKeySetting } from "../cache/shared-token-cache.ts";
+import type { SealingKeySetting } from "../cache/shared-token-cache.ts";
 import { ConfigError } from "../errors.ts";
 
 /**
@@ -15,7 +15,8 @@ export interface Settings {
   secrets: { kind: "aws" } | { kind: "file"; path: string };
   /** How long a secret is reused per process. */
   secretsMaxAgeMs: number;
-  cache: { kind: "memory" } | { kind: "dynamodb"; table: string; leaseMs: number; key: CacheKeySetting };
+  cache:
+    { kind: "memory" } | { kind: "dynamodb"; table: string; leaseMs: number; sealingKey: SealingKeySetting };
   /** Exact browser origins allowed to call the broker. */
   corsOrigins: string[];
   /** Local opt-in only (`npm start` with BROKER_LOCAL_AUTH=none): requests without a caller pass. */
@@ -59,8 +60,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const leaseMs = number("BROKER_LEASE_SECONDS", 25, 1, 900) * 1000;
   let cache: Settings["cache"] = { kind: "memory" };
   if (cacheSetting.startsWith("dynamodb:") && cacheSetting.length > 9) {
-    const key = cacheKey(env, bad);
-    if (key) cache = { kind: "dynamodb", table: cacheSetting.slice(9), leaseMs, key };
+    const key = sealingKey(env, bad);
+    if (key) cache = { kind: "dynamodb", table: cacheSetting.slice(9), leaseMs, sealingKey: key };
   } else if (cacheSetting !== "memory") bad("BROKER_CACHE", 'expected "memory" or "dynamodb:<table>"');
 
   const corsOrigins = (env.BROKER_CORS_ORIGINS ?? "")
@@ -89,32 +90,32 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 }
 
 /**
- * BROKER_CACHE_KEY: what seals the token fields of the shared table.
+ * BROKER_SEALING_KEY: what seals the token fields of the shared table.
  * - "kms:<key id or ARN>": data keys from AWS KMS (the stack sets the table's key); required in Lambda.
  * - "local:<base64 of 32 bytes>": a local key (DynamoDB Local runs that want their own).
  * - absent, outside Lambda: a fixed development key, so local processes sharing a table agree.
  */
-function cacheKey(
+function sealingKey(
   env: NodeJS.ProcessEnv,
   bad: (path: string, message: string) => void,
-): CacheKeySetting | undefined {
-  const setting = env.BROKER_CACHE_KEY;
+): SealingKeySetting | undefined {
+  const setting = env.BROKER_SEALING_KEY;
   if (setting?.startsWith("kms:") && setting.length > 4) return { kms: setting.slice(4) };
   if (env.AWS_LAMBDA_FUNCTION_NAME) {
-    bad("BROKER_CACHE_KEY", 'required in Lambda: "kms:<key ARN>"');
+    bad("BROKER_SEALING_KEY", 'required in Lambda: "kms:<key ARN>"');
     return undefined;
   }
-  if (setting === undefined) return { local: developmentCacheKey() };
+  if (setting === undefined) return { local: developmentSealingKey() };
   const key = setting.startsWith("local:") ? Buffer.from(setting.slice(6), "base64") : Buffer.alloc(0);
   if (key.length !== 32) {
-    bad("BROKER_CACHE_KEY", 'expected "kms:<key id>" or "local:<base64 of 32 bytes>"');
+    bad("BROKER_SEALING_KEY", 'expected "kms:<key id>" or "local:<base64 of 32 bytes>"');
     return undefined;
   }
   return { local: key };
 }
 
 /** Local runs only (refused in Lambda): public, so it protects nothing but the code path. */
-function developmentCacheKey(): Uint8Array {
+function developmentSealingKey(): Uint8Array {
   return createHash("sha256").update("token-broker local development cache key").digest();
 }
 

@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { Broker } from "../../lib/broker.ts";
-import { DynamoDbTokenCache, type DynamoDbTokenCacheOptions } from "../../lib/cache/dynamodb-token-cache.ts";
+import {
+  DynamoDbTokenLoader,
+  type DynamoDbTokenLoaderOptions,
+} from "../../lib/cache/dynamodb-token-loader.ts";
 import { ensureTokenTable } from "../../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
 import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.ts";
@@ -37,10 +40,10 @@ export function instance(
   table: string,
   connections: Record<string, unknown>,
   secrets: Record<string, Record<string, string>>,
-  options: { now: () => number; cache?: DynamoDbTokenCacheOptions },
+  options: { now: () => number; cache?: DynamoDbTokenLoaderOptions },
 ): Instance {
   const store = new DynamoDbTokenStore(client, table, testSealer);
-  const shared = new DynamoDbTokenCache(store, { owner: id, now: options.now, ...options.cache });
+  const shared = new DynamoDbTokenLoader(store, { owner: id, now: options.now, ...options.cache });
   const secretSource = new MemorySecrets(secrets);
   const broker = new Broker({
     config: parseConfig({ connections }),

@@ -172,7 +172,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
             BROKER_SECRETS: "aws",
             BROKER_CONFIG_RESOLVED_FILE: "broker.config.resolved.json",
             BROKER_CACHE: expect.anything(),
-            BROKER_CACHE_KEY: {
+            BROKER_SEALING_KEY: {
               "Fn::Join": ["", ["kms:", { "Fn::GetAtt": [expect.stringMatching(/^TokenTableKey/), "Arn"] }]],
             },
             POWERTOOLS_SERVICE_NAME: `token-broker-${stageName}`,
@@ -288,7 +288,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     const cacheKey = new Broker({
       config: deployedConfig,
       secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 0 }),
-    }).cacheKeyOf("ledger") as string;
+    }).itemKeyOf("ledger") as string;
     const now = Date.now();
     const accessToken = `stored-ledger-token-${stageName}-${now}`;
     await store.acquireLease(cacheKey, "other-instance", now, 25_000);
@@ -303,7 +303,7 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     const env = {
       BROKER_SECRETS: `file:${secretsFile}`,
       BROKER_CACHE: `dynamodb:${table}`,
-      BROKER_CACHE_KEY: `local:${localKey.toString("base64")}`,
+      BROKER_SEALING_KEY: `local:${localKey.toString("base64")}`,
       AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoDbEndpoint"),
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "local",
@@ -503,7 +503,7 @@ describe("the deployed bundles", () => {
       "node_modules/@aws-sdk/client-dynamodb/",
       "node_modules/@aws-sdk/client-kms/",
       "lib/cache/dynamodb-token-store.ts",
-      "lib/cache/dynamodb-token-cache.ts",
+      "lib/cache/dynamodb-token-loader.ts",
       "lib/cache/kms-data-keys.ts",
       "node_modules/@aws-sdk/nested-clients/",
       "node_modules/@aws-sdk/credential-provider-sso/",

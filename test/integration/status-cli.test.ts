@@ -32,7 +32,7 @@ describe("npm run broker -- status", () => {
     const broker = new Broker({ config, secrets: new MemorySecrets() });
     const store = new DynamoDbTokenStore(db.client, table, testSealer);
     const now = Date.now();
-    const key = (name: string) => broker.cacheKeyOf(name) as string;
+    const key = (name: string) => broker.itemKeyOf(name) as string;
     const values: string[] = [];
     const put = async (name: string, lifetimeMs: number, refresh = false) => {
       const tokens = {

@@ -11,9 +11,9 @@ import {
 import { readSettings } from "../../lib/runtime/settings.ts";
 
 /** The sealing key the settings choose for a shared-table cache. */
-const cacheKeyFromEnv = (env: NodeJS.ProcessEnv) => {
+const sealingKeyFromEnv = (env: NodeJS.ProcessEnv) => {
   const { cache } = readSettings({ BROKER_CACHE: "dynamodb:tokens", ...env });
-  return cache.kind === "dynamodb" ? cache.key : undefined;
+  return cache.kind === "dynamodb" ? cache.sealingKey : undefined;
 };
 import { ConfigError } from "../../lib/errors.ts";
 
@@ -97,15 +97,17 @@ describe("TokenSealer (envelope encryption of cached tokens)", () => {
     kms.restore();
   });
 
-  it("BROKER_CACHE_KEY: kms required in Lambda; a bad local key is refused", () => {
-    expect(() => cacheKeyFromEnv({ AWS_LAMBDA_FUNCTION_NAME: "token" })).toThrow(ConfigError);
-    expect(() => cacheKeyFromEnv({ BROKER_CACHE_KEY: "local:c2hvcnQ=" })).toThrow(/32 bytes/);
-    expect(() => cacheKeyFromEnv({ BROKER_CACHE_KEY: "kms:" })).toThrow(/expected "kms:<key id>"/);
-    expect(cacheKeyFromEnv({ AWS_LAMBDA_FUNCTION_NAME: "token", BROKER_CACHE_KEY: "kms:alias/x" })).toEqual({
+  it("BROKER_SEALING_KEY: kms required in Lambda; a bad local key is refused", () => {
+    expect(() => sealingKeyFromEnv({ AWS_LAMBDA_FUNCTION_NAME: "token" })).toThrow(ConfigError);
+    expect(() => sealingKeyFromEnv({ BROKER_SEALING_KEY: "local:c2hvcnQ=" })).toThrow(/32 bytes/);
+    expect(() => sealingKeyFromEnv({ BROKER_SEALING_KEY: "kms:" })).toThrow(/expected "kms:<key id>"/);
+    expect(
+      sealingKeyFromEnv({ AWS_LAMBDA_FUNCTION_NAME: "token", BROKER_SEALING_KEY: "kms:alias/x" }),
+    ).toEqual({
       kms: "alias/x",
     });
     const local = Buffer.alloc(32, 3);
-    expect(cacheKeyFromEnv({ BROKER_CACHE_KEY: `local:${local.toString("base64")}` })).toEqual({ local });
-    expect((cacheKeyFromEnv({}) as { local: Uint8Array }).local).toHaveLength(32);
+    expect(sealingKeyFromEnv({ BROKER_SEALING_KEY: `local:${local.toString("base64")}` })).toEqual({ local });
+    expect((sealingKeyFromEnv({}) as { local: Uint8Array }).local).toHaveLength(32);
   });
 });

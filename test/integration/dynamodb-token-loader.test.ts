@@ -76,7 +76,7 @@ describe("DynamoDB token cache: one upstream call per token lifetime", () => {
     });
     await a.broker.getCredential("cc");
     clock.t = T0 + 301_000;
-    const key = a.broker.cacheKeyOf("cc") as string;
+    const key = a.broker.itemKeyOf("cc") as string;
     expect((await a.store.read(key))?.tokens?.accessToken).toBe("token-1"); // still there
     const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
@@ -97,7 +97,7 @@ describe("DynamoDB token cache: one upstream call per token lifetime", () => {
     await a.broker.getCredential("cc");
     const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
     const { Item } = await db.client.send(
-      new GetItemCommand({ TableName: table, Key: { pk: { S: a.broker.cacheKeyOf("cc") as string } } }),
+      new GetItemCommand({ TableName: table, Key: { pk: { S: a.broker.itemKeyOf("cc") as string } } }),
     );
     expect(Item?.ttl?.N).toBe(String(Math.ceil((T0 + 300_000) / 1000) + 3600));
     expect(Item?.version?.N).toBe("1");
@@ -118,7 +118,7 @@ describe("DynamoDB token cache: leases", () => {
       now: () => clock.t,
       cache: { sleep: virtualSleep, leaseMs: 25_000, waitMs: 8_000 },
     });
-    const key = b.broker.cacheKeyOf("cc") as string;
+    const key = b.broker.itemKeyOf("cc") as string;
     expect(await b.store.acquireLease(key, "dead-instance", clock.t, 25_000)).toEqual({ abandoned: false }); // then it crashed
 
     const error = await b.broker.getCredential("cc").catch((e) => e);
@@ -141,7 +141,7 @@ describe("DynamoDB token cache: leases", () => {
     });
     await a.broker.getCredential("cc");
     clock.t = T0 + 250_000; // inside the 60 s skew: wants a refresh
-    const key = a.broker.cacheKeyOf("cc") as string;
+    const key = a.broker.itemKeyOf("cc") as string;
     await a.store.acquireLease(key, "other", clock.t, 25_000);
     const b = instance("b", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
@@ -247,7 +247,7 @@ describe("DynamoDB token cache: abandoned leases", () => {
       now: () => clock.t,
     });
     await a.broker.getCredential("ledger");
-    const key = a.broker.cacheKeyOf("ledger") as string;
+    const key = a.broker.itemKeyOf("ledger") as string;
     clock.t += 250_000; // inside the skew
     await a.store.acquireLease(key, "died-mid-refresh", clock.t, 25_000);
     clock.t += 25_000; // its lease ran out; the access token has 25 s left
@@ -287,7 +287,7 @@ describe("DynamoDB token cache: tokens sealed by the broker", () => {
       now: Date.now,
     });
     expect((await a.broker.getCredential("ledger")).headers.Authorization).toBe("Bearer at-1");
-    const item = await rawItem(table, a.broker.cacheKeyOf("ledger") as string);
+    const item = await rawItem(table, a.broker.itemKeyOf("ledger") as string);
     const dump = JSON.stringify(item);
     expect(dump).not.toContain("at-1");
     expect(dump).not.toContain("rt-1");
@@ -313,8 +313,8 @@ describe("DynamoDB token cache: tokens sealed by the broker", () => {
     };
     const a = instance("a", db.client, table, connections, ledgerSecrets, { now: Date.now });
     await a.broker.getCredential("ledger");
-    const item = await rawItem(table, a.broker.cacheKeyOf("ledger") as string);
-    const otherKey = a.broker.cacheKeyOf("other") as string;
+    const item = await rawItem(table, a.broker.itemKeyOf("ledger") as string);
+    const otherKey = a.broker.itemKeyOf("other") as string;
     await db.client.send(new PutItemCommand({ TableName: table, Item: { ...item, pk: { S: otherKey } } }));
     const b = instance("b", db.client, table, connections, ledgerSecrets, { now: Date.now });
     upstream.options.fault = (res) => res.writeHead(503).end();
@@ -329,7 +329,7 @@ describe("DynamoDB token cache: tokens sealed by the broker", () => {
     const a = instance("a", db.client, table, ledgerConnection(upstream.url), ledgerSecrets, {
       now: Date.now,
     });
-    const key = a.broker.cacheKeyOf("ledger") as string;
+    const key = a.broker.itemKeyOf("ledger") as string;
     const now = Date.now();
     await db.client.send(
       new PutItemCommand({
@@ -530,7 +530,7 @@ describe("DynamoDB token cache: bounded by the invocation", () => {
     const a = instance("a", db.client, table, ccConnection(`${upstream.url}/token`), ccSecrets, {
       now: () => clock.t,
     });
-    const key = a.broker.cacheKeyOf("cc") as string;
+    const key = a.broker.itemKeyOf("cc") as string;
     let leaseSeen: number | undefined;
     const originalSave = a.store.save.bind(a.store);
     a.store.save = async (...args) => {

@@ -13,7 +13,7 @@ import {
   withoutRefreshToken,
 } from "./token-cache.ts";
 
-export interface DynamoDbTokenCacheOptions {
+export interface DynamoDbTokenLoaderOptions {
   /** Identifies this instance as lease owner (default: a random UUID per process). */
   owner?: string;
   /**
@@ -43,7 +43,7 @@ const sleepWithTimer = (ms: number) => new Promise<void>((resolve) => setTimeout
  * Every read checks expiry itself (TTL deletion is lazy; DynamoDB Local never deletes). When
  * DynamoDB fails, it degrades to refreshing directly (the in-process single flight still holds).
  */
-export class DynamoDbTokenCache {
+export class DynamoDbTokenLoader {
   readonly #store: DynamoDbTokenStore;
   readonly #owner: string;
   readonly #leaseMs: number;
@@ -54,7 +54,7 @@ export class DynamoDbTokenCache {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
 
-  constructor(store: DynamoDbTokenStore, options: DynamoDbTokenCacheOptions = {}) {
+  constructor(store: DynamoDbTokenStore, options: DynamoDbTokenLoaderOptions = {}) {
     this.#store = store;
     this.#owner = options.owner ?? randomUUID();
     this.#leaseMs = options.leaseMs ?? 25_000;
