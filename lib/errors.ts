@@ -14,6 +14,11 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
+export interface BrokerErrorOptions extends ErrorOptions {
+  /** See BrokerError.upstreamMayHaveProcessed. */
+  upstreamMayHaveProcessed?: boolean;
+}
+
 export abstract class BrokerError extends Error {
   abstract readonly status: number;
   /** Short slug; the problem type is PROBLEM_TYPE_BASE + slug. */
@@ -26,10 +31,16 @@ export abstract class BrokerError extends Error {
   /**
    * The upstream may have processed the request even though no usable answer came back (timeout,
    * connection lost after sending, 5xx other than 503): a non-idempotent call must not be replayed.
+   * Decided where the error is made, never written afterwards.
    */
-  upstreamMayHaveProcessed?: boolean;
+  readonly upstreamMayHaveProcessed: boolean;
   /** A refresh token was (or may have been) consumed by this failed attempt: caches drop it. */
   refreshTokenSpent?: boolean;
+
+  constructor(message?: string, options?: BrokerErrorOptions) {
+    super(message, options);
+    this.upstreamMayHaveProcessed = options?.upstreamMayHaveProcessed ?? false;
+  }
 
   get type(): string {
     return PROBLEM_TYPE_BASE + this.slug;
@@ -253,7 +264,7 @@ export class UpstreamError extends BrokerError {
   constructor(
     message: string,
     details: { upstreamStatus?: number; oauthError?: string } = {},
-    options?: ErrorOptions,
+    options?: BrokerErrorOptions,
   ) {
     super(message, options);
     this.upstreamStatus = details.upstreamStatus;

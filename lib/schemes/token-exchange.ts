@@ -137,17 +137,22 @@ async function refresh(config: Config, context: SchemeContext, current: TokenSet
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new RefreshRejectedError(`Refresh at ${host} was rejected (HTTP ${response.status}).`, details);
     }
-    const error = new UpstreamError(`Refresh at ${host} failed with HTTP ${response.status}.`, details);
-    error.upstreamMayHaveProcessed = true;
-    throw error;
+    throw new UpstreamError(`Refresh at ${host} failed with HTTP ${response.status}.`, details, {
+      upstreamMayHaveProcessed: true,
+    });
   }
   let tokens: TokenSet;
   try {
     tokens = readTokens(config, response.text, host, sentAt, context.secret);
   } catch (error) {
     // A success we cannot read: the upstream has rotated the refresh token all the same.
-    if (error instanceof BrokerError) error.upstreamMayHaveProcessed = true;
-    throw error;
+    throw new UpstreamInvalidResponseError(
+      error instanceof BrokerError
+        ? error.message
+        : `Refresh at ${host} answered with a body that cannot be read.`,
+      {},
+      { cause: error, upstreamMayHaveProcessed: true },
+    );
   }
   // RFC 6749 6: a refresh response may omit the refresh token; the old one then stays valid.
   if (tokens.refreshToken === undefined && current.refreshToken !== undefined) {

@@ -79,8 +79,8 @@ export class HttpClient {
 
   /**
    * `idempotent: false` (a refresh that rotates its token): retried only when the upstream cannot
-   * have processed it (connection refused, 429, 503); any other failure is thrown at once, marked
-   * `upstreamMayHaveProcessed`, because replaying it could spend a credential twice.
+   * have processed it (connection refused, 429, 503); any other failure is thrown at once (its
+   * `upstreamMayHaveProcessed` set where it was made), because replaying it could spend a credential twice.
    */
   async send(request: UpstreamRequest, options: { idempotent?: boolean } = {}): Promise<UpstreamResponse> {
     const host = hostOf(request.url);
@@ -97,7 +97,6 @@ export class HttpClient {
         if (!(error instanceof RetryableFailure)) throw error;
         failure = error;
       }
-      if (!failure.unprocessed) failure.final.upstreamMayHaveProcessed = true;
       if (options.idempotent === false && !failure.unprocessed) throw failure.final;
       const delay = this.#backoff(attempt, failure.retryAfterMs);
       if (attempt >= maxAttempts || delay === undefined) throw failure.final;
@@ -130,8 +129,10 @@ export class HttpClient {
       if (signal.aborted) throw new RetryableFailure(this.#timeout(host, error));
       const code = networkCode(error);
       throw new RetryableFailure(
-        new UpstreamUnavailableError(`Upstream ${host} is unreachable (${code}).`, { cause: error }),
-        { unprocessed: NOT_SENT.has(code) },
+        new UpstreamUnavailableError(`Upstream ${host} is unreachable (${code}).`, {
+          cause: error,
+          upstreamMayHaveProcessed: !NOT_SENT.has(code),
+        }),
       );
     }
     if (response.status >= 300 && response.status < 400) {
@@ -153,6 +154,7 @@ export class HttpClient {
       throw new RetryableFailure(
         new UpstreamUnavailableError(`Upstream ${host} closed the connection mid-response.`, {
           cause: error,
+          upstreamMayHaveProcessed: true,
         }),
       );
     }
@@ -162,6 +164,7 @@ export class HttpClient {
   #timeout(host: string, cause: unknown) {
     return new UpstreamTimeoutError(`Upstream ${host} did not answer within ${this.options.timeoutMs} ms.`, {
       cause,
+      upstreamMayHaveProcessed: true,
     });
   }
 }
@@ -174,14 +177,11 @@ class RetryableFailure extends Error {
   readonly retryAfterMs: number | undefined;
   /** Certainly not processed upstream: never sent, or refused as 429/503 (RFC 9110 15.6.4). */
   readonly unprocessed: boolean;
-  constructor(
-    final: BrokerError,
-    options: { retryAfterMs?: number | undefined; unprocessed?: boolean } = {},
-  ) {
+  constructor(final: BrokerError, options: { retryAfterMs?: number | undefined } = {}) {
     super(final.message);
     this.final = final;
     this.retryAfterMs = options.retryAfterMs;
-    this.unprocessed = options.unprocessed ?? false;
+    this.unprocessed = !final.upstreamMayHaveProcessed;
   }
 }
 
@@ -200,10 +200,12 @@ function statusFailure(
     );
     error.extensions.upstreamStatus = response.status;
     if (retryAfterMs !== undefined) error.retryAfterSeconds = Math.ceil(retryAfterMs / 1000);
-    return new RetryableFailure(error, { retryAfterMs, unprocessed: true });
+    return new RetryableFailure(error, { retryAfterMs });
   }
   return new RetryableFailure(
-    new UpstreamError(`Upstream ${host} failed with HTTP ${response.status}.`, details),
+    new UpstreamError(`Upstream ${host} failed with HTTP ${response.status}.`, details, {
+      upstreamMayHaveProcessed: true,
+    }),
     { retryAfterMs },
   );
 }
