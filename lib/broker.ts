@@ -188,6 +188,12 @@ export class Broker {
   }
 
   #context(connection: Connection, secret: Secret): SchemeContext {
-    return { secret, http: connection.http, now: this.#now, upstreamPolicy: this.#upstreamPolicy };
+    return {
+      secret,
+      http: connection.http,
+      now: this.#now,
+      upstreamPolicy: this.#upstreamPolicy,
+      refreshTokenSpent: () => {}, // minted credentials have none; ConnectionRefresh sets its own
+    };
   }
 }

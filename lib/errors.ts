@@ -34,8 +34,6 @@ export abstract class BrokerError extends Error {
    * Decided where the error is made, never written afterwards.
    */
   readonly upstreamMayHaveProcessed: boolean;
-  /** A refresh token was (or may have been) consumed by this failed attempt: caches drop it. */
-  refreshTokenSpent?: boolean;
 
   constructor(message?: string, options?: BrokerErrorOptions) {
     super(message, options);

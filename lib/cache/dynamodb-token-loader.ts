@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { BrokerError, TokenRefreshPendingError, UpstreamUnavailableError } from "../errors.ts";
+import { TokenRefreshPendingError, UpstreamUnavailableError } from "../errors.ts";
 import { breakerOpenError, rejectsNow } from "../health/connection-health.ts";
 import { logger } from "../observability/logger.ts";
 import { remainingInvocationMs } from "../runtime/invocation-deadline.ts";
@@ -161,7 +161,6 @@ export class DynamoDbTokenLoader {
       // The health came with the item just read under the lease: no second read for the breaker.
       tokens = await policy.refresh(base, { health: item?.health });
     } catch (error) {
-      const broker = error instanceof BrokerError ? error : undefined;
       // Only an upstream that asked to back off (429/503 Retry-After) cools every instance down.
       const retryAfter = error instanceof UpstreamUnavailableError ? error.retryAfterSeconds : undefined;
       // Capped, plus up to a second of jitter so instances do not all return at the same instant.
@@ -173,7 +172,7 @@ export class DynamoDbTokenLoader {
             Math.floor(this.#random() * 1000);
       await this.#release(key, {
         cooldownUntil,
-        dropRefreshToken: spent || broker?.refreshTokenSpent === true,
+        dropRefreshToken: spent || policy.refreshTokenSpent(),
       });
       // A token inside its skew is still good: every instance that fails a refresh serves it.
       if (item?.tokens && policy.isUsable(item.tokens)) return { tokens: item.tokens, source: "shared" };

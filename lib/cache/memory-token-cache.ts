@@ -1,4 +1,3 @@
-import type { BrokerError } from "../errors.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 import {
   type CachedTokens,
@@ -53,7 +52,7 @@ export class MemoryTokenCache implements TokenCache {
       return await flight;
     } catch (error) {
       let held = current;
-      if (held?.refreshToken !== undefined && (error as BrokerError).refreshTokenSpent === true) {
+      if (held?.refreshToken !== undefined && policy.refreshTokenSpent()) {
         // The failed attempt may have consumed it: never present it again (RFC 9700 4.14.2).
         held = withoutRefreshToken(held);
         if (this.#entries.get(key) === current) this.#entries.set(key, held);

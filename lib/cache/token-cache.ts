@@ -15,6 +15,8 @@ export interface RefreshPolicy {
   refresh(current: TokenSet | undefined, known?: { health: ConnectionHealth | undefined }): Promise<TokenSet>;
   /** The secret version this process holds (the dead-credential breaker is per version). */
   secretVersion(): string;
+  /** After a failed refresh: whether it may have consumed the refresh token (drop it, never replay). */
+  refreshTokenSpent(): boolean;
 }
 
 export interface CachedTokens {

@@ -26,7 +26,7 @@ export interface ConnectionRefreshDeps {
   /** Where the forced-refresh interval is claimed (the shared item, or in process). */
   health: HealthStore;
   now: () => number;
-  context: (secret: Secret) => SchemeContext;
+  context: (secret: Secret) => Omit<SchemeContext, "refreshTokenSpent">;
 }
 
 /**
@@ -39,6 +39,7 @@ export class ConnectionRefresh implements RefreshPolicy {
   readonly #request: RefreshRequest;
   readonly #marginMs: number;
   #secret: Secret;
+  #refreshTokenSpent = false;
 
   constructor(deps: ConnectionRefreshDeps, secret: Secret, request: RefreshRequest) {
     this.#deps = deps;
@@ -56,6 +57,10 @@ export class ConnectionRefresh implements RefreshPolicy {
 
   secretVersion(): string {
     return this.#secret.versionId;
+  }
+
+  refreshTokenSpent(): boolean {
+    return this.#refreshTokenSpent;
   }
 
   isFresh(tokens: TokenSet): boolean {
@@ -102,7 +107,12 @@ export class ConnectionRefresh implements RefreshPolicy {
     let tokens: TokenSet;
     try {
       tokens = await scheme.obtain(
-        this.#deps.context(this.#secret),
+        {
+          ...this.#deps.context(this.#secret),
+          refreshTokenSpent: () => {
+            this.#refreshTokenSpent = true;
+          },
+        },
         current && this.#sameSecret(current) ? current : undefined,
       );
       // A fresh token is held to the margin like a cached one: the caller must be able to use it.

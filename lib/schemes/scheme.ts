@@ -27,6 +27,11 @@ export interface SchemeContext {
   now: () => number;
   /** What a URL found at run time (a discovered token endpoint) may be. */
   upstreamPolicy: UpstreamPolicy;
+  /**
+   * The scheme says that the refresh token it was given may have been consumed (a refresh whose
+   * outcome is unknown): whatever happens next, the caches never present it again (RFC 9700).
+   */
+  refreshTokenSpent: () => void;
 }
 
 /** Minted locally on every request from the secret (static headers, signed JWTs). Never cached. */

@@ -60,12 +60,8 @@ export const tokenExchangeScheme = {
                 upstream: hostOf(config.refresh?.url as string),
                 errorName: (error as Error).name,
               });
-              try {
-                return await exchange(config, context);
-              } catch (exchangeError) {
-                if (exchangeError instanceof BrokerError) exchangeError.refreshTokenSpent = true;
-                throw exchangeError;
-              }
+              context.refreshTokenSpent();
+              return exchange(config, context);
             }
           }
         }

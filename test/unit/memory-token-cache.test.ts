@@ -16,6 +16,7 @@ function policy(now: { t: number }, produce: () => Promise<TokenSet>) {
     isFresh: (t) => t.expiresAt - 100 > now.t,
     isUsable: (t) => t.expiresAt > now.t,
     secretVersion: () => "v1",
+    refreshTokenSpent: () => false,
     refresh: () => {
       calls++;
       return produce();
@@ -77,6 +78,7 @@ describe("MemoryTokenCache", () => {
       isFresh: (t) => t.expiresAt > now.t,
       isUsable: (t) => t.expiresAt > now.t,
       secretVersion: () => "v1",
+      refreshTokenSpent: () => false,
       refresh: async (current) => {
         seen.push(current);
         if (seen.length === 1) throw new Error("once");
