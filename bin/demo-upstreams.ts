@@ -14,7 +14,10 @@ import { readFileSync } from "node:fs";
 import { startDemoUpstreams } from "../test/helpers/demo-upstreams.ts";
 
 const upstreams = await startDemoUpstreams({
-  secrets: JSON.parse(readFileSync("examples/local-secrets.json", "utf8")),
+  secrets: JSON.parse(readFileSync("examples/local-secrets.json", "utf8")) as Record<
+    string,
+    Record<string, string>
+  >,
   ports: [9401, 9402, 9403, 9404],
   corsOrigins: ["http://127.0.0.1:5173", "http://localhost:5173"],
 });

@@ -8,7 +8,10 @@ import { startDemoUpstreams } from "../test/helpers/demo-upstreams.ts";
 
 const page = await startExampleWeb(Number(process.env.EXAMPLE_PORT ?? 5173));
 const upstreams = await startDemoUpstreams({
-  secrets: JSON.parse(readFileSync("examples/local-secrets.json", "utf8")),
+  secrets: JSON.parse(readFileSync("examples/local-secrets.json", "utf8")) as Record<
+    string,
+    Record<string, string>
+  >,
   ports: [9401, 9402, 9403, 9404],
   corsOrigins: [page.url, page.url.replace("127.0.0.1", "localhost")],
 });

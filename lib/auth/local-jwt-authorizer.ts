@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
 import { InsufficientScopeError, UnauthorizedError } from "../errors.ts";
 
 export interface LocalJwtAuthorizerOptions {
@@ -51,7 +58,7 @@ export class LocalJwtAuthorizer {
     const { jwks } = options;
     if (typeof jwks !== "string") this.#keys = jwks;
     else if (/^https?:\/\//.test(jwks)) this.#keys = createRemoteJWKSet(new URL(jwks));
-    else this.#keys = createLocalJWKSet(JSON.parse(readFileSync(jwks, "utf8")));
+    else this.#keys = createLocalJWKSet(JSON.parse(readFileSync(jwks, "utf8")) as JSONWebKeySet);
   }
 
   /** Returns the verified claims, or throws a 401/403 BrokerError. */
@@ -103,7 +110,11 @@ export class LocalJwtAuthorizer {
       throw rejected(aud ? 'its "aud" claim is not acceptable' : 'its "client_id" claim is not acceptable');
     const granted = new Set(
       [claims.scope, claims.scp].flatMap((s) =>
-        Array.isArray(s) ? s : typeof s === "string" ? s.split(" ") : [],
+        Array.isArray(s)
+          ? s.filter((v): v is string => typeof v === "string")
+          : typeof s === "string"
+            ? s.split(" ")
+            : [],
       ),
     );
     const { requiredScopes } = this.#options;

@@ -46,7 +46,7 @@ export class TokenSealer {
   }
 
   /** The current data key: `wrapped` is stored with the item, `seal` encrypts its fields. */
-  async sealer(): Promise<{ wrapped: string; seal(plaintext: string, aad: string): string }> {
+  async sealer(): Promise<{ wrapped: string; seal: (plaintext: string, aad: string) => string }> {
     let current = this.#current ? await this.#current.catch(() => undefined) : undefined;
     if (!current || this.#now() - current.createdAt >= this.#maxKeyAgeMs) {
       const created = this.#source.generate().then(({ plaintext, wrapped }) => ({
@@ -63,7 +63,7 @@ export class TokenSealer {
   }
 
   /** Opens fields sealed under the data key whose wrapped form is `wrapped`. */
-  async opener(wrapped: string): Promise<{ open(sealed: string, aad: string): string }> {
+  async opener(wrapped: string): Promise<{ open: (sealed: string, aad: string) => string }> {
     let key = this.#opened.get(wrapped);
     if (!key) {
       key = this.#source.unwrap(Buffer.from(wrapped, "base64"));

@@ -1,4 +1,4 @@
-import { type AttributeValue, type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { Broker, MIN_REMAINING_MS } from "../broker.ts";
 import { HEALTH_ATTRIBUTES } from "../cache/dynamodb-token-store.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
@@ -84,7 +84,7 @@ export async function connectionStatus(
     const n = (name: string) => (item?.[name]?.N === undefined ? undefined : Number(item[name].N));
     const s = (name: string) => item?.[name]?.S;
     const hasRefresh = item?.refreshToken !== undefined;
-    if (item) delete (item as Record<string, AttributeValue>).refreshToken;
+    if (item) delete item.refreshToken;
     const expiresAt = n("expiresAt");
     const skewMs = Math.max(
       ("skewSeconds" in connection ? connection.skewSeconds : 0) * 1000,
@@ -124,7 +124,7 @@ export async function connectionStatus(
         ? { lease: { owner: s("leaseOwner") as string, expiresInSeconds: secs(leaseExpiresAt) } }
         : {}),
       ...(cooldownUntil !== undefined && cooldownUntil > now ? { cooldownSeconds: secs(cooldownUntil) } : {}),
-      ...(s("secretVersion") ? { secretVersion: s("secretVersion") as string } : {}),
+      ...(s("secretVersion") ? { secretVersion: s("secretVersion") } : {}),
       ...(n("obtainedAt") !== undefined
         ? { obtainedAt: new Date(n("obtainedAt") as number).toISOString() }
         : {}),

@@ -190,7 +190,7 @@ function parseConnection(
   const forcedRefresh = parseForcedRefresh(at, connection.forcedRefresh, scheme.name, issues);
   if (forcedRefresh === null) return undefined;
   return {
-    ...(parsed.data as SchemeConfig),
+    ...parsed.data,
     name,
     issuance: traitsOf(scheme.name).issuance,
     ...(presetName ? { preset: presetName } : {}),

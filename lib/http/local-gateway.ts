@@ -156,7 +156,11 @@ function gatewayClaims(claims: Record<string, unknown>): Record<string, string> 
   return Object.fromEntries(
     Object.entries(claims).map(([k, v]) => [
       k,
-      Array.isArray(v) ? `[${v.join(" ")}]` : typeof v === "object" ? JSON.stringify(v) : String(v),
+      Array.isArray(v)
+        ? `[${v.join(" ")}]`
+        : typeof v === "object" && v !== null
+          ? JSON.stringify(v)
+          : String(v as string | number | boolean | bigint | null | undefined),
     ]),
   );
 }

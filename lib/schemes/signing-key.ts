@@ -74,8 +74,7 @@ async function loadKey(secret: Secret, spec: SigningKeySpec, alg: SigningAlgorit
   }
   try {
     const trimmed = text.trim();
-    if (trimmed.startsWith("{"))
-      return (await (await jose()).importJWK(JSON.parse(trimmed) as JWK, alg)) as CryptoKey;
+    if (trimmed.startsWith("{")) return (await jose()).importJWK(JSON.parse(trimmed) as JWK, alg);
     // PKCS#1 ("RSA PRIVATE KEY", GitHub Apps) and SEC1 ("EC PRIVATE KEY") PEM: node's KeyObject
     // re-encodes them as PKCS#8, the one PEM form jose imports.
     const pkcs8 = /-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(trimmed)
