@@ -41,3 +41,10 @@ describe("the docs", () => {
     }
   });
 });
+
+describe("the configuration reference", () => {
+  it("docs/config-reference.md is what the schemas generate (npm run docs:config)", async () => {
+    const { configReference } = await import("../../lib/config/reference.ts");
+    expect(readFileSync("docs/config-reference.md", "utf8")).toBe(configReference());
+  });
+});
