@@ -19,6 +19,8 @@ const { OperatorError, portFromEnv, runOperatorCommand } = await import("../lib/
 // line on stderr and exit code 1, never a stack trace.
 await runOperatorCommand(async () => {
   // Validate the connections file now, with every bad field's path; the broker loads the result.
+  // Concurrent requests keep their own log context, as in Lambda Managed Instances.
+  await (await import("../lib/local/invocation-scope.ts")).scopeInvocationsLikeLambda();
   const { LOCAL_DEFAULTS, localSettings } = await import("../lib/local/config-env.ts");
   const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
   const auth = await localAuthFromEnv();

@@ -8,6 +8,13 @@ import { logger } from "../observability/logger.ts";
 import { BASE_HEADERS, type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
 import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
+/** The part of Lambda's InvokeStore the gateway uses (present when invocations are scoped). */
+interface InvocationStore {
+  run<T>(context: Record<symbol, unknown>, fn: () => T): T;
+}
+/** The store's key for the request id (the runtime's protected key). */
+const REQUEST_ID = Symbol.for("_AWS_LAMBDA_REQUEST_ID");
+
 /** Lambda's synchronous payload limit (API Gateway takes 10 MB, Lambda 6); the handler applies its own. */
 const MAX_GATEWAY_BODY_BYTES = 6 * 1024 * 1024;
 
@@ -196,7 +203,11 @@ export function serveLocally(
         }
         Object.assign(event.requestContext, { authorizer });
       }
-      result = await handler(event, lambdaContext(event.requestContext.requestId));
+      const requestId = event.requestContext.requestId;
+      // One invocation context per request when the process scopes them (lib/local/invocation-scope.ts).
+      const store = (globalThis as { awslambda?: { InvokeStore?: InvocationStore } }).awslambda?.InvokeStore;
+      const invoke = () => handler(event, lambdaContext(requestId));
+      result = await (store ? store.run({ [REQUEST_ID]: requestId }, invoke) : invoke());
     } catch (error) {
       // Before the handler (unparseable target, oversized body): answered and logged here.
       const brokerError = toBrokerError(error);
