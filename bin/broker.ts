@@ -46,7 +46,7 @@ const COMMANDS: Record<string, Command> = {
     options: { ...help, show: { type: "boolean" } },
     async run(values, [name]) {
       if (!name) throw new UsageError("token needs a connection name");
-      const settings = (await import("../lib/local/config-env.ts")).localSettings();
+      const settings = (await import("../lib/local/config-env.ts")).localSettings(process.env);
       const { brokerFrom } = await import("../lib/runtime/broker-from-env.ts");
       const credential = await brokerFrom(settings).getCredential(name);
       out({
@@ -73,7 +73,7 @@ const COMMANDS: Record<string, Command> = {
         process.env.AWS_SECRET_ACCESS_KEY ??= "local";
       }
       const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-      const settings = (await import("../lib/local/config-env.ts")).localSettings();
+      const settings = (await import("../lib/local/config-env.ts")).localSettings(process.env);
       const { configFrom } = await import("../lib/runtime/broker-from-env.ts");
       const { connectionStatus, formatStatus } = await import("../lib/cli/status.ts");
       const { boundedAwsClient } = await import("../lib/runtime/aws-call-limits.ts");

@@ -8,7 +8,7 @@ import { localDynamoDbClient, startDynamoDbLocal } from "../lib/local/dynamodb-l
 import { portFromEnv, runOperatorCommand } from "../lib/local/operator-errors.ts";
 
 await runOperatorCommand(async () => {
-  const port = portFromEnv("DYNAMODB_PORT", 8000);
+  const port = portFromEnv("DYNAMODB_PORT", 8000, process.env);
   const table = process.env.BROKER_TABLE ?? "tokens";
   const ddb = await startDynamoDbLocal(port);
   const client = localDynamoDbClient(ddb.endpoint);

@@ -23,7 +23,7 @@ await runOperatorCommand(async () => {
   await (await import("../lib/local/invocation-scope.ts")).scopeInvocationsLikeLambda();
   const { LOCAL_DEFAULTS, localSettings } = await import("../lib/local/config-env.ts");
   const { localAuthFromEnv } = await import("../lib/local/local-auth.ts");
-  const auth = await localAuthFromEnv();
+  const auth = await localAuthFromEnv(process.env);
   const settings = {
     ...localSettings(process.env, {
       ...LOCAL_DEFAULTS,
@@ -37,7 +37,7 @@ await runOperatorCommand(async () => {
   const { serveLocally, serverUrl } = await import("../lib/http/local-gateway.ts");
   const { logger } = await import("../lib/observability/logger.ts");
 
-  const port = portFromEnv("PORT", 8787);
+  const port = portFromEnv("PORT", 8787, process.env);
   const broker = brokerFrom(settings); // fail now, with the bad field's path, rather than on the first request
   const handler = createTokenHandler(() => broker, settings);
   if (settings.cache.kind === "dynamodb") {

@@ -8,7 +8,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 const { runOperatorCommand } = await import("../lib/local/operator-errors.ts");
 
 await runOperatorCommand(async () => {
-  const settings = (await import("../lib/local/config-env.ts")).localSettings();
+  const settings = (await import("../lib/local/config-env.ts")).localSettings(process.env);
   const { brokerFrom } = await import("../lib/runtime/broker-from-env.ts");
   const { prewarm } = await import("../lib/prewarm.ts");
 

@@ -74,6 +74,24 @@ export const HEALTH_ATTRIBUTES = [
   "rejectedSecretVersion",
 ];
 
+/** The token fields, sealed: never projected by a reader that only wants metadata (the status CLI). */
+export const SEALED_ATTRIBUTES = ["accessToken", "refreshToken", "dataKey"] as const;
+
+/** Every attribute that is metadata, never a value: what an operator's tools may read. */
+export const METADATA_ATTRIBUTES = [
+  TABLE_PARTITION_KEY,
+  "expiresAt",
+  "refreshExpiresAt",
+  "obtainedAt",
+  "secretVersion",
+  "version",
+  "leaseOwner",
+  "leaseExpiresAt",
+  "cooldownUntil",
+  "forcedRefreshAt",
+  ...HEALTH_ATTRIBUTES,
+];
+
 function healthOf(item: Record<string, AttributeValue>): ConnectionHealth {
   const health: ConnectionHealth = { consecutiveFailures: num(item, "failures") ?? 0 };
   const outcome = str(item, "healthOutcome");

@@ -1,6 +1,6 @@
 import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { Broker, MIN_REMAINING_MS } from "../broker.ts";
-import { HEALTH_ATTRIBUTES } from "../cache/dynamodb-token-store.ts";
+import { METADATA_ATTRIBUTES } from "../cache/dynamodb-token-store.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import type { SecretSource } from "../secrets/secret-source.ts";
 
@@ -30,20 +30,11 @@ export interface ConnectionStatus {
   rejectedUntil?: string;
 }
 
-/** Never read: the sealed access token and the wrapped data key. */
-const METADATA = [
-  "pk",
-  "expiresAt",
-  "refreshExpiresAt",
-  "obtainedAt",
-  "secretVersion",
-  "leaseOwner",
-  "leaseExpiresAt",
-  "cooldownUntil",
-  ...HEALTH_ATTRIBUTES,
-  // Read only to see whether one is stored (it is sealed; the value is dropped unread).
-  "refreshToken",
-];
+/**
+ * The table's metadata (its layout's own list), plus the refresh token read only to see whether one
+ * is stored: it is sealed, and the value is dropped unread. Never the access token or the data key.
+ */
+const PROJECTION = [...METADATA_ATTRIBUTES, "refreshToken"];
 
 const noSecrets: SecretSource = {
   get: () => Promise.reject(new Error("the status command reads no secret")),
@@ -78,7 +69,7 @@ export async function connectionStatus(
         TableName: table,
         Key: { pk: { S: broker.itemKeyOf(connection.name) as string } },
         ConsistentRead: true,
-        ProjectionExpression: METADATA.join(", "),
+        ProjectionExpression: PROJECTION.join(", "),
       }),
     );
     const n = (name: string) => (item?.[name]?.N === undefined ? undefined : Number(item[name].N));

@@ -15,7 +15,7 @@ export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
  * bad field's path and handed over in its resolved form, as synth does for the deployed functions.
  */
 export function localSettings(
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   defaults: Readonly<Record<string, string>> = LOCAL_DEFAULTS,
 ): Settings {
   const merged = { ...defaults, ...env };

@@ -28,7 +28,7 @@ const list = (value: string | undefined, fallback: string[]) =>
  *   BROKER_LOCAL_ISSUER, BROKER_LOCAL_AUDIENCE and BROKER_LOCAL_SCOPES.
  * - "none": no caller authentication at all (explicit opt-in, loudly logged, loopback only).
  */
-export async function localAuthFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<LocalAuth> {
+export async function localAuthFromEnv(env: NodeJS.ProcessEnv): Promise<LocalAuth> {
   const mode = env.BROKER_LOCAL_AUTH ?? "dev";
   const requiredScopes = list(env.BROKER_LOCAL_SCOPES, ["broker/token"]);
   if (mode === "none") return { mode };

@@ -144,7 +144,7 @@ export async function runOperatorCommand(main: () => Promise<void>): Promise<voi
 }
 
 /** A port from the environment: whole number 0-65535, else an OperatorError naming the variable. */
-export function portFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+export function portFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const port = Number(raw);
