@@ -1,12 +1,11 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { Broker } from "../../lib/broker.ts";
-import { verifiedCaller } from "../../lib/auth/caller.ts";
+import { callerOf } from "../../lib/auth/gateway-authorizer.ts";
 import { correlationId } from "../../lib/http/middleware/correlation-id.ts";
 import { cors, corsPolicy } from "../../lib/http/middleware/cors.ts";
 import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
-import { type HttpResponse, LOCAL_REJECTION } from "../../lib/http/responses.ts";
-import { BrokerError } from "../../lib/errors.ts";
+import type { HttpResponse } from "../../lib/http/responses.ts";
 import { handleApiRequest } from "../../lib/http/token-api.ts";
 import { logger } from "../../lib/observability/logger.ts";
 import { metrics } from "../../lib/observability/metrics.ts";
@@ -31,19 +30,7 @@ export function createTokenHandler(
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
 
   async function serve(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
-    const authorizer = (
-      event.requestContext as {
-        authorizer?: {
-          jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null };
-          [LOCAL_REJECTION]?: unknown;
-        };
-      }
-    ).authorizer;
-    const rejection = authorizer?.[LOCAL_REJECTION];
-    if (rejection instanceof BrokerError) throw rejection;
-    const jwt = authorizer?.jwt;
-    const anonymous = allowAnonymous ? ({ kind: "anonymous" } as const) : undefined;
-    const caller = jwt?.claims ? verifiedCaller(jwt.claims, jwt.scopes) : anonymous;
+    const caller = callerOf(event, { allowAnonymous });
     const response = await handleApiRequest(getBroker(), {
       ...(caller ? { caller } : {}),
       routeKey: event.routeKey as never,

@@ -5,7 +5,8 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { LocalJwtAuthorizer } from "../auth/local-jwt-authorizer.ts";
 import { BadRequestError, PayloadTooLargeError, toBrokerError } from "../errors.ts";
 import { logger } from "../observability/logger.ts";
-import { BASE_HEADERS, type HttpResponse, LOCAL_REJECTION, problem } from "./responses.ts";
+import { LOCAL_REJECTION } from "../auth/gateway-authorizer.ts";
+import { BASE_HEADERS, type HttpResponse, problem } from "./responses.ts";
 import { matchRoute, PUBLIC_ROUTES, type RouteKey } from "./routes.ts";
 
 /** The part of Lambda's InvokeStore the gateway uses (present when invocations are scoped). */

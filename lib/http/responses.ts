@@ -1,12 +1,6 @@
 import { type BrokerError, MethodNotAllowedError, UnauthorizedError } from "../errors.ts";
 import { redactReplacer } from "../observability/redact.ts";
 
-/**
- * Where the local gateway puts its authorizer's rejection (a BrokerError) in the event, so the
- * handler answers it. A symbol: JSON from API Gateway can never carry one.
- */
-export const LOCAL_REJECTION = Symbol.for("token-broker.local-authorizer-rejection");
-
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
