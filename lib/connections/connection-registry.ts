@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AccessRule } from "../auth/access-policy.ts";
 import type { BrokerConfig, ConnectionConfig } from "../config/broker-config.ts";
-import { SCHEMES } from "../schemes/registry.ts";
+import { SCHEME_BY_NAME, type SchemeName } from "../schemes/registry.ts";
 import type { CredentialScheme } from "../schemes/scheme.ts";
 import { HttpClient } from "../upstream/http-client.ts";
 
@@ -13,6 +13,17 @@ export interface Connection {
   scheme: CredentialScheme;
   http: HttpClient;
 }
+
+/**
+ * Every scheme a config can name has a run-time scheme, and every run-time scheme a config schema:
+ * a scheme or schema missing from its registry is a compile error here, never a cold-start one.
+ */
+type ConfiguredScheme = ConnectionConfig["scheme"];
+export const _schemesPaired: [ConfiguredScheme] extends [SchemeName]
+  ? [SchemeName] extends [ConfiguredScheme]
+    ? true
+    : never
+  : never = true;
 
 /** What `GET /v1/connections` shows of a connection. */
 export interface ConnectionSummary {
@@ -36,8 +47,7 @@ export class ConnectionRegistry {
 
   constructor(config: BrokerConfig, options: { now: () => number; http?: HttpClient }) {
     for (const [name, connection] of config.connections) {
-      const definition = SCHEMES.find((s) => s.name === connection.scheme);
-      if (!definition) throw new Error(`No scheme ${connection.scheme}`);
+      const definition = SCHEME_BY_NAME[connection.scheme];
       const scheme = (definition.create as (c: ConnectionConfig) => CredentialScheme)(connection);
       const http =
         options.http ??

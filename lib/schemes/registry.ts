@@ -13,3 +13,10 @@ export const SCHEMES = [
   oauth2ClientCredentialsScheme,
   tokenExchangeScheme,
 ] as const;
+
+export type SchemeName = (typeof SCHEMES)[number]["name"];
+
+/** The run-time schemes by name: a lookup the compiler checks (see ConnectionRegistry). */
+export const SCHEME_BY_NAME = Object.fromEntries(SCHEMES.map((s) => [s.name, s])) as {
+  readonly [N in SchemeName]: Extract<(typeof SCHEMES)[number], { name: N }>;
+};

@@ -1,4 +1,4 @@
-import type { SCHEMES } from "./registry.ts";
+import type { SchemeName } from "./registry.ts";
 
 /**
  * What a scheme's credential is, declared once per scheme and written into every connection of the
@@ -11,8 +11,6 @@ export interface SchemeTraits {
   /** A credential that stays valid for long (a static key): never handed out unless the config says so. */
   longLived: boolean;
 }
-
-type SchemeName = (typeof SCHEMES)[number]["name"];
 
 export const SCHEME_TRAITS: Readonly<Record<SchemeName, SchemeTraits>> = {
   static: { issuance: "minted", longLived: true },
