@@ -7,12 +7,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { logger } from "../observability/logger.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
-import {
-  type ConnectionHealth,
-  type FailureReport,
-  type HealthStore,
-  rejectedBackoffMs,
-} from "../health/connection-health.ts";
+import type { ConnectionHealth } from "../health/connection-health.ts";
+import { HEALTH_ATTRIBUTES, healthOf } from "../health/dynamodb-health-store.ts";
 import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-sealer.ts";
 
 /**
@@ -62,18 +58,6 @@ const num = (item: Record<string, AttributeValue>, name: string) =>
   item[name]?.N === undefined ? undefined : Number(item[name].N);
 const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
 
-/** The connection-health attributes of an item (metadata: never a value). */
-export const HEALTH_ATTRIBUTES = [
-  "healthAt",
-  "healthOutcome",
-  "healthProblem",
-  "healthUpstreamStatus",
-  "healthUpstreamError",
-  "failures",
-  "rejectedUntil",
-  "rejectedSecretVersion",
-];
-
 /** The token fields, sealed: never projected by a reader that only wants metadata (the status CLI). */
 export const SEALED_ATTRIBUTES = ["accessToken", "refreshToken", "dataKey"] as const;
 
@@ -92,21 +76,6 @@ export const METADATA_ATTRIBUTES = [
   ...HEALTH_ATTRIBUTES,
 ];
 
-function healthOf(item: Record<string, AttributeValue>): ConnectionHealth {
-  const health: ConnectionHealth = { consecutiveFailures: num(item, "failures") ?? 0 };
-  const outcome = str(item, "healthOutcome");
-  const fields: [keyof ConnectionHealth, unknown][] = [
-    ["lastOutcomeAt", num(item, "healthAt")],
-    ["lastOutcome", outcome === "ok" || outcome === "failed" ? outcome : undefined],
-    ["lastProblemType", str(item, "healthProblem")],
-    ["lastUpstreamStatus", num(item, "healthUpstreamStatus")],
-    ["lastUpstreamError", str(item, "healthUpstreamError")],
-    ["rejectedUntil", num(item, "rejectedUntil")],
-    ["rejectedSecretVersion", str(item, "rejectedSecretVersion")],
-  ];
-  for (const [name, value] of fields) if (value !== undefined) Object.assign(health, { [name]: value });
-  return health;
-}
 /** Binds a sealed value to its item and field: it opens nowhere else. */
 const aad = (key: string, field: string) => `${key}\u0000${field}`;
 
@@ -115,7 +84,7 @@ const aad = (key: string, field: string) => `${key}\u0000${field}`;
  * sealed (TokenSealer) so that reading the table (GetItem, Scan, a console, an export, a restored
  * backup) yields no live credential.
  */
-export class DynamoDbTokenStore implements HealthStore {
+export class DynamoDbTokenStore {
   readonly #client: DynamoDBClient;
   readonly #sealer: TokenSealer;
   readonly tableName: string;
@@ -290,107 +259,6 @@ export class DynamoDbTokenStore implements HealthStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-  }
-
-  // --- Connection health (HealthStore): attributes of the same item, never a value.
-
-  async readHealth(key: string): Promise<ConnectionHealth | undefined> {
-    const { Item: item } = await this.#client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { pk: S(key) },
-        ConsistentRead: true,
-        ProjectionExpression: HEALTH_ATTRIBUTES.join(", "),
-      }),
-    );
-    return item ? healthOf(item) : undefined;
-  }
-
-  async recordFailure(key: string, failure: FailureReport): Promise<ConnectionHealth> {
-    const values: Record<string, AttributeValue> = {
-      ":at": N(failure.at),
-      ":failed": S("failed"),
-      ":problem": S(failure.problemType),
-      ":one": N(1),
-    };
-    const set = ["healthAt = :at", "healthOutcome = :failed", "healthProblem = :problem"];
-    const remove: string[] = [];
-    for (const [attribute, value] of [
-      ["healthUpstreamStatus", failure.upstreamStatus === undefined ? undefined : N(failure.upstreamStatus)],
-      ["healthUpstreamError", failure.upstreamError === undefined ? undefined : S(failure.upstreamError)],
-    ] as const) {
-      if (value) {
-        set.push(`${attribute} = :${attribute}`);
-        values[`:${attribute}`] = value;
-      } else remove.push(attribute);
-    }
-    if (failure.rejectedSecretVersion === undefined) remove.push("rejectedUntil", "rejectedSecretVersion");
-    const { Attributes: updated } = await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: S(key) },
-        UpdateExpression: `SET ${set.join(", ")} ADD failures :one${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-        ExpressionAttributeValues: values,
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    const health = healthOf(updated ?? {});
-    if (failure.rejectedSecretVersion !== undefined) {
-      // The backoff doubles with the count this very update produced: a second write, on failures only.
-      health.rejectedUntil = failure.at + rejectedBackoffMs(health.consecutiveFailures);
-      health.rejectedSecretVersion = failure.rejectedSecretVersion;
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: S(key) },
-          UpdateExpression: "SET rejectedUntil = :until, rejectedSecretVersion = :version",
-          ExpressionAttributeValues: {
-            ":until": N(health.rejectedUntil),
-            ":version": S(failure.rejectedSecretVersion),
-          },
-        }),
-      );
-    }
-    return health;
-  }
-
-  async recordSuccess(key: string, at: number): Promise<void> {
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: S(key) },
-        UpdateExpression:
-          "SET healthAt = :at, healthOutcome = :ok, failures = :zero REMOVE healthProblem, healthUpstreamStatus, healthUpstreamError, rejectedUntil, rejectedSecretVersion",
-        ExpressionAttributeValues: { ":at": N(at), ":ok": S("ok"), ":zero": N(0) },
-      }),
-    );
-  }
-
-  async claimForcedRefresh(key: string, at: number, intervalMs: number): Promise<number | undefined> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: S(key) },
-          UpdateExpression: "SET forcedRefreshAt = :at",
-          ConditionExpression: "attribute_not_exists(forcedRefreshAt) OR forcedRefreshAt <= :cutoff",
-          ExpressionAttributeValues: { ":at": N(at), ":cutoff": N(at - intervalMs) },
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    const { Item: item } = await this.#client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { pk: S(key) },
-        ConsistentRead: true,
-        ProjectionExpression: "forcedRefreshAt",
-      }),
-    );
-    const last = item ? num(item, "forcedRefreshAt") : undefined;
-    return Math.max(1, (last ?? at) + intervalMs - at);
   }
 
   /**

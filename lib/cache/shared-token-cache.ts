@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDbHealthStore } from "../health/dynamodb-health-store.ts";
 import { boundedAwsClient } from "../runtime/aws-call-limits.ts";
 import type { TokenLoader } from "./token-cache.ts";
 import { DynamoDbTokenLoader } from "./dynamodb-token-loader.ts";
@@ -24,11 +25,17 @@ export interface SharedTokenCacheOptions {
 export function sharedTokenCache(options: SharedTokenCacheOptions): {
   load: TokenLoader;
   store: DynamoDbTokenStore;
+  health: DynamoDbHealthStore;
 } {
   const { table, sealingKey, leaseMs } = options;
   const sealer = new TokenSealer(
     "kms" in sealingKey ? kmsDataKeys(sealingKey.kms, table) : localDataKeys(sealingKey.local),
   );
-  const store = new DynamoDbTokenStore(new DynamoDBClient(boundedAwsClient()), table, sealer);
-  return { load: new DynamoDbTokenLoader(store, { leaseMs }).load, store };
+  const client = new DynamoDBClient(boundedAwsClient());
+  const store = new DynamoDbTokenStore(client, table, sealer);
+  return {
+    load: new DynamoDbTokenLoader(store, { leaseMs }).load,
+    store,
+    health: new DynamoDbHealthStore(client, table),
+  };
 }

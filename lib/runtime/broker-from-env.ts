@@ -63,11 +63,11 @@ export function cacheFrom(settings: Pick<Settings, "cache">): { cache: TokenCach
     cache: new MemoryTokenCache({ next: async (...args) => (await shared()).load(...args) }),
     // Connection health lives in the same items, shared by every instance.
     health: {
-      readHealth: async (k) => (await shared()).store.readHealth(k),
-      recordFailure: async (k, failure) => (await shared()).store.recordFailure(k, failure),
-      recordSuccess: async (k, at) => (await shared()).store.recordSuccess(k, at),
+      readHealth: async (k) => (await shared()).health.readHealth(k),
+      recordFailure: async (k, failure) => (await shared()).health.recordFailure(k, failure),
+      recordSuccess: async (k, at) => (await shared()).health.recordSuccess(k, at),
       claimForcedRefresh: async (k, at, intervalMs) =>
-        (await shared()).store.claimForcedRefresh(k, at, intervalMs),
+        (await shared()).health.claimForcedRefresh(k, at, intervalMs),
     },
   };
 }

@@ -8,6 +8,7 @@ import {
 } from "../../lib/cache/dynamodb-token-loader.ts";
 import { ensureTokenTable } from "../../lib/local/dynamodb-table.ts";
 import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
+import { DynamoDbHealthStore } from "../../lib/health/dynamodb-health-store.ts";
 import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.ts";
 import { localDataKeys, TokenSealer } from "../../lib/cache/token-sealer.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
@@ -28,6 +29,7 @@ export interface Instance {
   broker: Broker;
   secrets: MemorySecrets;
   store: DynamoDbTokenStore;
+  health: DynamoDbHealthStore;
 }
 
 /**
@@ -43,17 +45,18 @@ export function instance(
   options: { now: () => number; cache?: DynamoDbTokenLoaderOptions },
 ): Instance {
   const store = new DynamoDbTokenStore(client, table, testSealer);
+  const health = new DynamoDbHealthStore(client, table);
   const shared = new DynamoDbTokenLoader(store, { owner: id, now: options.now, ...options.cache });
   const secretSource = new MemorySecrets(secrets);
   const broker = new Broker({
     config: parseConfig({ connections }),
     secrets: secretSource,
     cache: new MemoryTokenCache({ next: shared.load }),
-    health: store,
+    health,
     now: options.now,
     http: new HttpClient({ maxAttempts: 1 }, { sleep: async () => {} }),
   });
-  return { broker, secrets: secretSource, store };
+  return { broker, secrets: secretSource, store, health };
 }
 
 /**

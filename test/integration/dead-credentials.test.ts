@@ -41,7 +41,7 @@ async function scenario(
     ),
   ).toEqual(first.map(() => 30));
   expect(upstream.calls()).toBe(1);
-  const health = await instances[0]?.store.readHealth(instances[0].broker.itemKeyOf("conn") as string);
+  const health = await instances[0]?.health.readHealth(instances[0].broker.itemKeyOf("conn") as string);
   expect(health).toMatchObject({
     lastOutcome: "failed",
     lastProblemType: "urn:token-broker:problem:upstream-credentials-rejected",
@@ -61,7 +61,7 @@ async function scenario(
   clock.t = T0 + 31_000;
   await burst();
   expect(upstream.calls()).toBe(2);
-  expect(await instances[1]?.store.readHealth(instances[1].broker.itemKeyOf("conn") as string)).toMatchObject(
+  expect(await instances[1]?.health.readHealth(instances[1].broker.itemKeyOf("conn") as string)).toMatchObject(
     {
       consecutiveFailures: 2,
       rejectedUntil: T0 + 31_000 + 60_000,
@@ -74,14 +74,14 @@ async function scenario(
   const rotated = await instances[2]?.broker.getCredential("conn");
   expect(rotated?.headers.Authorization).toMatch(/^Bearer /);
   expect(upstream.calls()).toBe(3);
-  expect(await instances[3]?.store.readHealth(instances[3].broker.itemKeyOf("conn") as string)).toMatchObject(
+  expect(await instances[3]?.health.readHealth(instances[3].broker.itemKeyOf("conn") as string)).toMatchObject(
     {
       lastOutcome: "ok",
       consecutiveFailures: 0,
     },
   );
   expect(
-    (await instances[3]?.store.readHealth(instances[3].broker.itemKeyOf("conn") as string))?.rejectedUntil,
+    (await instances[3]?.health.readHealth(instances[3].broker.itemKeyOf("conn") as string))?.rejectedUntil,
   ).toBeUndefined();
 }
 
@@ -135,7 +135,7 @@ describe("persistent refusals back off across instances, whatever the 4xx", () =
     clock.t = T0 + 31_000;
     await burst();
     expect(calls).toBe(2);
-    const health = await instances[0]?.store.readHealth(instances[0].broker.itemKeyOf("conn") as string);
+    const health = await instances[0]?.health.readHealth(instances[0].broker.itemKeyOf("conn") as string);
     expect(health).toMatchObject({ consecutiveFailures: 2, rejectedUntil: T0 + 31_000 + 60_000 });
   });
 

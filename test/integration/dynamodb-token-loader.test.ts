@@ -475,8 +475,8 @@ describe("DynamoDB token cache: one read per decision", () => {
       now: () => clock.t,
     });
     let healthReads = 0;
-    const readHealth = a.store.readHealth.bind(a.store);
-    a.store.readHealth = async (key) => {
+    const readHealth = a.health.readHealth.bind(a.health);
+    a.health.readHealth = async (key) => {
       healthReads++;
       return readHealth(key);
     };

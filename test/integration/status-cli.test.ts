@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, inject, it } from "vitest";
 import { Broker } from "../../lib/broker.ts";
 import { DynamoDbTokenStore } from "../../lib/cache/dynamodb-token-store.ts";
+import { DynamoDbHealthStore } from "../../lib/health/dynamodb-health-store.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
 import { MemorySecrets } from "../helpers/secrets.ts";
 import { newTable, testSealer, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
@@ -56,7 +57,7 @@ describe("npm run broker -- status", () => {
     await put("cooling", 300_000);
     await store.acquireLease(key("cooling"), "instance-8", now, 20_000);
     await store.releaseLease(key("cooling"), "instance-8", { cooldownUntil: now + 30_000 });
-    await store.recordFailure(key("dead"), {
+    await new DynamoDbHealthStore(db.client, table).recordFailure(key("dead"), {
       at: now,
       problemType: "urn:token-broker:problem:upstream-credentials-rejected",
       upstreamStatus: 401,
