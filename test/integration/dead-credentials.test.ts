@@ -61,12 +61,12 @@ async function scenario(
   clock.t = T0 + 31_000;
   await burst();
   expect(upstream.calls()).toBe(2);
-  expect(await instances[1]?.health.readHealth(instances[1].broker.itemKeyOf("conn") as string)).toMatchObject(
-    {
-      consecutiveFailures: 2,
-      rejectedUntil: T0 + 31_000 + 60_000,
-    },
-  );
+  expect(
+    await instances[1]?.health.readHealth(instances[1].broker.itemKeyOf("conn") as string),
+  ).toMatchObject({
+    consecutiveFailures: 2,
+    rejectedUntil: T0 + 31_000 + 60_000,
+  });
 
   // The operator rotates the secret to the right value: the next request succeeds, breaker or not.
   for (const { secrets } of instances) secrets.set("conn", right, "v2");
@@ -74,12 +74,12 @@ async function scenario(
   const rotated = await instances[2]?.broker.getCredential("conn");
   expect(rotated?.headers.Authorization).toMatch(/^Bearer /);
   expect(upstream.calls()).toBe(3);
-  expect(await instances[3]?.health.readHealth(instances[3].broker.itemKeyOf("conn") as string)).toMatchObject(
-    {
-      lastOutcome: "ok",
-      consecutiveFailures: 0,
-    },
-  );
+  expect(
+    await instances[3]?.health.readHealth(instances[3].broker.itemKeyOf("conn") as string),
+  ).toMatchObject({
+    lastOutcome: "ok",
+    consecutiveFailures: 0,
+  });
   expect(
     (await instances[3]?.health.readHealth(instances[3].broker.itemKeyOf("conn") as string))?.rejectedUntil,
   ).toBeUndefined();
