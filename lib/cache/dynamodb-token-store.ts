@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { N, num, S, str } from "./attribute-values.ts";
 import { logger } from "../observability/logger.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 import type { ConnectionHealth } from "../health/connection-health.ts";
@@ -51,12 +52,6 @@ export interface StoredTokens {
   /** The connection's health and breaker, from the same read (no second GetItem). */
   health: ConnectionHealth;
 }
-
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
-const num = (item: Record<string, AttributeValue>, name: string) =>
-  item[name]?.N === undefined ? undefined : Number(item[name].N);
-const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
 
 /** The token fields, sealed: never projected by a reader that only wants metadata (the status CLI). */
 export const SEALED_ATTRIBUTES = ["accessToken", "refreshToken", "dataKey"] as const;

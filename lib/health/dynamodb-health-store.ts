@@ -5,18 +5,13 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { N, num, S, str } from "../cache/attribute-values.ts";
 import {
   type ConnectionHealth,
   type FailureReport,
   type HealthStore,
   rejectedBackoffMs,
 } from "./connection-health.ts";
-
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
-const num = (item: Record<string, AttributeValue>, name: string) =>
-  item[name]?.N === undefined ? undefined : Number(item[name].N);
-const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
 
 /** The connection-health attributes of an item (metadata: never a value). */
 export const HEALTH_ATTRIBUTES = [
