@@ -4,7 +4,11 @@ const shared = {
   environment: "node",
   testTimeout: 20_000,
   hookTimeout: 60_000,
-  env: { POWERTOOLS_LOG_LEVEL: "WARN", POWERTOOLS_METRICS_DISABLED: "true" },
+  env: {
+    POWERTOOLS_LOG_LEVEL: "WARN",
+    POWERTOOLS_METRICS_DISABLED: "true",
+    POWERTOOLS_SERVICE_NAME: "token-broker",
+  },
 } as const;
 
 /**

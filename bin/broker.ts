@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 process.env.POWERTOOLS_DEV ??= "true";
+process.env.POWERTOOLS_SERVICE_NAME ??= "token-broker";
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
 interface Command {

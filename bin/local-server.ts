@@ -5,7 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 
+// Powertools' and the runtime's own variables (read by Powertools itself): service name, pretty
+// lines, and concurrent invocations scoped apart (lib/local/invocation-scope.ts).
 process.env.POWERTOOLS_DEV ??= "true";
+process.env.POWERTOOLS_SERVICE_NAME ??= "token-broker";
+process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= "64";
 // DynamoDB Local accepts any credentials; spare a newcomer from configuring AWS for it.
 if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "")) {
   process.env.AWS_REGION ??= "us-east-1";

@@ -3,6 +3,7 @@
  * the per-connection summary (no token values).
  */
 process.env.POWERTOOLS_DEV ??= "true";
+process.env.POWERTOOLS_SERVICE_NAME ??= "token-broker";
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
 const { runOperatorCommand } = await import("../lib/local/operator-errors.ts");

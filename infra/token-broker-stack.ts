@@ -5,7 +5,6 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config.ts";
-import { METRICS_NAMESPACE } from "../lib/observability/metrics.ts";
 import { corsPolicy } from "../lib/http/middleware/cors.ts";
 import { acknowledge } from "./constructs/acknowledge.ts";
 import { BrokerApi } from "./constructs/broker-api.ts";
@@ -61,7 +60,6 @@ export class TokenBrokerStack extends Stack {
       // The broker seals token fields under data keys from the table's key (envelope encryption).
       BROKER_SEALING_KEY: `kms:${tableKey.keyArn}`,
       POWERTOOLS_SERVICE_NAME: service,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: "INFO",
     };
 

@@ -9,7 +9,6 @@ import { redactReplacer } from "./redact.ts";
  * Authorization header or upstream body (BrokerError messages are written to be safe). Every line
  * still passes through the redaction replacer, in case one does.
  */
-export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "token-broker",
-  jsonReplacerFn: redactReplacer,
-});
+// The service name is Powertools' own POWERTOOLS_SERVICE_NAME: the stack sets it per stage, the
+// local entry points to "token-broker".
+export const logger = new Logger({ jsonReplacerFn: redactReplacer });

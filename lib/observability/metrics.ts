@@ -1,17 +1,18 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logger } from "./logger.ts";
 
-/**
- * Broker metrics: AWS Lambda Powertools' Metrics (CloudWatch EMF; POWERTOOLS_METRICS_NAMESPACE,
- * POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_DISABLED), published by the handlers' logMetrics
- * middleware. Names are the stable contract the stack's alarms and dashboard use.
- */
-/** The CloudWatch namespace (the stack sets POWERTOOLS_METRICS_NAMESPACE to it; alarms read it). */
+/** The CloudWatch namespace, fixed here because the stack's alarms and dashboard read it. */
 export const METRICS_NAMESPACE = "TokenBroker";
 
+/**
+ * Broker metrics: AWS Lambda Powertools' Metrics (CloudWatch EMF; its own POWERTOOLS_SERVICE_NAME
+ * and POWERTOOLS_METRICS_DISABLED), published by the handlers' logMetrics middleware. Names are
+ * the stable contract the stack's alarms and dashboard use.
+ */
+
 export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "token-broker",
+  // The alarms read this namespace; the service dimension is POWERTOOLS_SERVICE_NAME (see logger.ts).
+  namespace: METRICS_NAMESPACE,
   // Its own warnings as structured lines of ours; an invocation without a metric (a health check, a
   // refused origin) is normal here, not a warning on every such request.
   logger: {

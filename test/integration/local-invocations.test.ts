@@ -16,6 +16,7 @@ let close: () => Promise<void> = async () => {};
 const gates = new Map<string, () => void>();
 
 beforeAll(async () => {
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY = "64"; // as bin/local-server.ts and Lambda set it
   await scopeInvocationsLikeLambda();
   const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
