@@ -17,6 +17,7 @@ import { registerSensitive } from "./observability/redact.ts";
 import { ConnectionRefresh, type RefreshRequest } from "./refresh/connection-refresh.ts";
 import { tokenIdOf } from "./refresh/token-rules.ts";
 import type { ExchangingScheme, SchemeContext } from "./schemes/scheme.ts";
+import { RotationRecheck } from "./secrets/rotation-recheck.ts";
 import type { Secret, SecretSource } from "./secrets/secret-source.ts";
 import type { HttpClient } from "./upstream/http-client.ts";
 
@@ -69,11 +70,7 @@ export class Broker {
   readonly #breaker: ConnectionBreaker;
   readonly #now: () => number;
   readonly #upstreamPolicy: UpstreamPolicy;
-  /**
-   * Last forced secret re-read after a credentials rejection, per connection. Per process by
-   * design: it bounds this container's reads of Secrets Manager, like the secret cache it bypasses.
-   */
-  readonly #rechecked = new Map<string, number>();
+  readonly #recheck: RotationRecheck;
 
   constructor(options: BrokerOptions) {
     this.#secrets = options.secrets;
@@ -81,6 +78,7 @@ export class Broker {
     this.#health = options.health ?? new MemoryHealthStore();
     this.#now = options.now ?? Date.now;
     this.#breaker = new ConnectionBreaker(this.#health, this.#now);
+    this.#recheck = new RotationRecheck({ intervalMs: SECRET_RECHECK_MS, now: this.#now });
     this.#upstreamPolicy = options.config.upstreamPolicy ?? "local";
     this.#registry = new ConnectionRegistry(options.config, {
       now: this.#now,
@@ -136,11 +134,7 @@ export class Broker {
     } catch (error) {
       if (!(error instanceof UpstreamCredentialsRejectedError)) throw error;
       // The secret may have been rotated since we cached it: re-read once, retry only if it changed.
-      // At most every few seconds per connection: while the credentials stay dead, every request
-      // lands here, and Secrets Manager must not take their load.
-      const last = this.#rechecked.get(name) ?? Number.NEGATIVE_INFINITY;
-      if (this.#now() - last < SECRET_RECHECK_MS) throw error;
-      this.#rechecked.set(name, this.#now());
+      if (!this.#recheck.claim(name)) throw error;
       const reread = await this.#secrets.get(connection.config.secret, { forceRefresh: true });
       if (reread.versionId === secret.versionId) throw error;
       logger.info("secret rotated; retrying with the new version", { connection: name });
