@@ -6,7 +6,7 @@ import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
 import { CONNECTION_NAME } from "./connection-name.ts";
 import { PRESETS } from "../presets/registry.ts";
-import { delivery as deliverySchema, proxySettings } from "../proxy/proxy-config.ts";
+import { delivery as deliverySchema, proxySettings } from "../proxy/proxy-rules.schema.ts";
 import type { Delivery, ProxySettings } from "../proxy/proxy-rules.ts";
 import { SCHEME_SCHEMAS } from "../schemes/schema-registry.ts";
 

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { PRESETS } from "../presets/registry.ts";
-import { proxySettings } from "../proxy/proxy-config.ts";
+import { proxySettings } from "../proxy/proxy-rules.schema.ts";
 import { SCHEME_SCHEMAS } from "../schemes/schema-registry.ts";
 
 /**

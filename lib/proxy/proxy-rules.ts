@@ -1,6 +1,6 @@
 /**
  * Proxy rules at run time (no zod): what is never forwarded or returned, and rule matching. The
- * settings' schema (load and synth) is ./proxy-config.ts.
+ * settings' schema (load and synth) is ./proxy-rules.schema.ts.
  */
 export const PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type ProxyMethod = (typeof PROXY_METHODS)[number];
@@ -100,7 +100,7 @@ export interface ProxyRule {
   paths: string[];
 }
 
-/** A connection's proxy settings, validated at load and synth (./proxy-config.ts). */
+/** A connection's proxy settings, validated at load and synth (./proxy-rules.schema.ts). */
 export interface ProxySettings {
   baseUrl: string;
   allow: ProxyRule[];
