@@ -138,7 +138,8 @@ export class BrokerClient {
     const rejected = rejectedTokenId !== undefined && cached?.credential.tokenId === rejectedTokenId;
     if (cached && !rejected && cached.expiresAtMs - this.#skewMs > this.#now()) return cached.credential;
     let flight = this.#inflight.get(connection);
-    if (!flight) {
+    // A flight every caller left is being cancelled: a newcomer starts its own.
+    if (!flight || flight.controller.signal.aborted) {
       // Shared by every waiter, so one caller's abort never cancels the others' request; once all
       // of them have left, nobody needs the answer and its retries stop.
       const controller = new AbortController();

@@ -322,5 +322,10 @@ describe("BrokerClient", () => {
     await expect(b).rejects.toThrow("left too");
     expect(waits[0]?.aborted).toBe(true);
     expect(calls).toHaveLength(1);
+    // A caller arriving after everyone left gets a request of its own, not the cancelled one.
+    const late = client.credential("signed");
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(waits[1]?.aborted).toBe(false);
+    void late.catch(() => {});
   });
 });
