@@ -53,9 +53,6 @@ export interface StoredTokens {
   health: ConnectionHealth;
 }
 
-/** The token fields, sealed: never projected by a reader that only wants metadata (the status CLI). */
-export const SEALED_ATTRIBUTES = ["accessToken", "refreshToken", "dataKey"] as const;
-
 /** Every attribute that is metadata, never a value: what an operator's tools may read. */
 export const METADATA_ATTRIBUTES = [
   TABLE_PARTITION_KEY,

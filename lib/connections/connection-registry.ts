@@ -35,7 +35,7 @@ export interface ConnectionSummary {
 }
 
 /** The cache key: name plus a fingerprint of what decides the issued token (not delivery or proxy). */
-export function cacheKeyFor(config: ConnectionConfig): string {
+function cacheKeyFor(config: ConnectionConfig): string {
   const { delivery: _d, proxy: _p, ...issuing } = config;
   const fingerprint = createHash("sha256").update(JSON.stringify(issuing)).digest("base64url").slice(0, 16);
   return `${config.name}#${fingerprint}`;

@@ -97,7 +97,7 @@ export class HttpClient {
         if (!(error instanceof RetryableFailure)) throw error;
         failure = error;
       }
-      if (options.idempotent === false && !failure.unprocessed) throw failure.final;
+      if (options.idempotent === false && failure.final.upstreamMayHaveProcessed) throw failure.final;
       const delay = this.#backoff(attempt, failure.retryAfterMs);
       if (attempt >= maxAttempts || delay === undefined) throw failure.final;
       await this.#sleep(delay);
@@ -175,13 +175,10 @@ const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREAC
 class RetryableFailure extends Error {
   readonly final: BrokerError;
   readonly retryAfterMs: number | undefined;
-  /** Certainly not processed upstream: never sent, or refused as 429/503 (RFC 9110 15.6.4). */
-  readonly unprocessed: boolean;
   constructor(final: BrokerError, options: { retryAfterMs?: number | undefined } = {}) {
     super(final.message);
     this.final = final;
     this.retryAfterMs = options.retryAfterMs;
-    this.unprocessed = !final.upstreamMayHaveProcessed;
   }
 }
 
