@@ -9,6 +9,7 @@ export interface ConnectionStatus {
   scheme: string;
   preset?: string;
   delivery: string;
+  exposure: string;
   /** minted: nothing cached (a fresh credential per request). */
   token: "fresh" | "in skew" | "expired" | "none" | "minted";
   expiresInSeconds?: number;
@@ -59,6 +60,7 @@ export async function connectionStatus(
       scheme: connection.scheme,
       ...(connection.preset ? { preset: connection.preset } : {}),
       delivery: connection.delivery,
+      exposure: connection.exposure,
     };
     if (connection.issuance === "minted") {
       out.push({ ...base, token: "minted", health: "unknown" });
@@ -146,7 +148,7 @@ export async function connectionStatus(
 export function formatStatus(rows: ConnectionStatus[]): string {
   const line = (r: ConnectionStatus) => {
     const parts = [
-      `${r.name} (${r.preset ?? r.scheme}, delivery ${r.delivery})`,
+      `${r.name} (${r.preset ?? r.scheme}, exposure ${r.exposure}, delivery ${r.delivery})`,
       `token ${r.token}${r.expiresInSeconds !== undefined ? `, expires in ${r.expiresInSeconds} s` : ""}`,
       ...(r.refreshToken
         ? [

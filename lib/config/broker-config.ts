@@ -1,6 +1,12 @@
 import * as z from "zod/mini";
 import { readJsonFile } from "./json-file.ts";
-import { type SchemeTraits, traitsOf } from "../schemes/traits.ts";
+import {
+  EXPOSURE_RISK,
+  type Exposure,
+  HEADERS_BY_DEFAULT,
+  type SchemeTraits,
+  traitsOf,
+} from "../schemes/traits.ts";
 import type { UpstreamPolicy } from "./upstream-url.ts";
 import { en } from "zod/v4/locales";
 import { ConfigError } from "../errors.ts";
@@ -20,6 +26,8 @@ export type ConnectionConfig = SchemeConfig & {
   name: string;
   /** The scheme's trait, written here so every reader asks the connection, not the scheme's name. */
   issuance: SchemeTraits["issuance"];
+  /** What the credential exposes in a caller's hands; decides the default delivery. */
+  exposure: Exposure;
   preset?: string;
   delivery: Delivery;
   proxy?: ProxySettings;
@@ -68,13 +76,13 @@ const presetByName = new Map<string, (typeof PRESETS)[number]>(PRESETS.map((p) =
 
 /**
  * How the credential reaches callers. Explicit `delivery` wins; otherwise the safest the config
- * allows: through the proxy when one is configured, else as headers, except that a long-lived
- * credential is never handed out by default (the operator must say "headers").
+ * allows: through the proxy when one is configured, else as headers only for a per-request
+ * credential: anything a caller could copy and replay is never handed out by default.
  */
 function parseDelivery(
   at: (string | number)[],
   raw: Record<string, unknown>,
-  scheme: string,
+  exposure: Exposure,
   issues: Issue[],
 ): { delivery: Delivery; proxy?: ProxySettings } | undefined {
   let proxy: ProxySettings | undefined;
@@ -95,11 +103,11 @@ function parseDelivery(
     }
     explicit = parsed.data;
   }
-  const resolved = explicit ?? (proxy ? "proxy" : traitsOf(scheme).longLived ? undefined : "headers");
+  const resolved = explicit ?? (proxy ? "proxy" : HEADERS_BY_DEFAULT.has(exposure) ? "headers" : undefined);
   if (!resolved) {
     issues.push({
       path: formatPath([...at, "delivery"]),
-      message: `a ${scheme} credential is long-lived, so it is delivered through the proxy by default: configure "proxy", or set "delivery": "headers" explicitly`,
+      message: `this connection's credential is ${exposure} (${EXPOSURE_RISK[exposure]}), so it is delivered through the proxy only by default: configure "proxy", or set "delivery": "headers" to hand it to callers anyway`,
     });
     return undefined;
   }
@@ -185,7 +193,8 @@ function parseConnection(
     issues.push(...issuesOf(parsed.error, at, presetName ? `(from preset ${presetName}) ` : ""));
     return undefined;
   }
-  const delivered = parseDelivery(at, connection, scheme.name, issues);
+  const exposure = traitsOf(scheme.name).exposure(parsed.data as Parameters<SchemeTraits["exposure"]>[0]);
+  const delivered = parseDelivery(at, connection, exposure, issues);
   if (!delivered) return undefined;
   const forcedRefresh = parseForcedRefresh(at, connection.forcedRefresh, scheme.name, issues);
   if (forcedRefresh === null) return undefined;
@@ -193,6 +202,7 @@ function parseConnection(
     ...parsed.data,
     name,
     issuance: traitsOf(scheme.name).issuance,
+    exposure,
     ...(presetName ? { preset: presetName } : {}),
     ...delivered,
     ...(forcedRefresh ? { forcedRefresh } : {}),

@@ -32,6 +32,7 @@ export interface ConnectionSummary {
   preset?: string;
   description?: string;
   delivery: ConnectionConfig["delivery"];
+  exposure: ConnectionConfig["exposure"];
 }
 
 /** The cache key: name plus a fingerprint of what decides the issued token (not delivery or proxy). */
@@ -67,6 +68,7 @@ export class ConnectionRegistry {
       ...(config.preset ? { preset: config.preset } : {}),
       ...(config.description ? { description: config.description } : {}),
       delivery: config.delivery,
+      exposure: config.exposure,
     }));
   }
 

@@ -114,6 +114,7 @@ beforeAll(async () => {
           secret: "broker/local/busy",
           tokenUrl: `${busyUpstream.url}/token`,
           access,
+          delivery: "headers",
         },
       },
     }),

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deliveredAsHeaders } from "./delivery.ts";
 
 export interface BrokerProcess {
   url: string;
@@ -34,7 +35,7 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
       ...process.env,
       PORT: "0",
       BROKER_LOCAL_AUTH: "none",
-      BROKER_CONFIG: JSON.stringify({ connections: options.connections }),
+      BROKER_CONFIG: JSON.stringify({ connections: deliveredAsHeaders(options.connections) }),
       BROKER_SECRETS: `file:${join(dir, "secrets.json")}`,
       BROKER_CACHE: `dynamodb:${options.table}`,
       AWS_ENDPOINT_URL_DYNAMODB: options.dynamoDbEndpoint,

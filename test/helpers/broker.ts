@@ -4,6 +4,7 @@ import { parseConfig } from "../../lib/config/broker-config.ts";
 import type { UpstreamPolicy } from "../../lib/config/upstream-url.ts";
 import type { HttpClient } from "../../lib/upstream/http-client.ts";
 import { MemorySecrets } from "./secrets.ts";
+import { deliveredAsHeaders } from "./delivery.ts";
 
 export interface TestBrokerOptions {
   now?: () => number;
@@ -21,7 +22,10 @@ export function testBroker(
 ) {
   const secretSource = new MemorySecrets(secrets);
   const { upstreamPolicy, ...rest } = options;
-  const config = { ...parseConfig({ connections }), ...(upstreamPolicy ? { upstreamPolicy } : {}) };
+  const config = {
+    ...parseConfig({ connections: deliveredAsHeaders(connections) }),
+    ...(upstreamPolicy ? { upstreamPolicy } : {}),
+  };
   const broker = new Broker({ config, secrets: secretSource, ...rest });
   return { broker, secrets: secretSource };
 }

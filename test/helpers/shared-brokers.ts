@@ -15,6 +15,7 @@ import { parseConfig } from "../../lib/config/broker-config.ts";
 import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { MemorySecrets } from "./secrets.ts";
+import { deliveredAsHeaders } from "./delivery.ts";
 
 /** One local key for every simulated instance, as one KMS key serves a stage. */
 export const testSealer = new TokenSealer(localDataKeys(new Uint8Array(32).fill(7)));
@@ -49,7 +50,7 @@ export function instance(
   const shared = new DynamoDbTokenLoader(store, { owner: id, now: options.now, ...options.cache });
   const secretSource = new MemorySecrets(secrets);
   const broker = new Broker({
-    config: parseConfig({ connections }),
+    config: parseConfig({ connections: deliveredAsHeaders(connections) }),
     secrets: secretSource,
     cache: new MemoryTokenCache({ next: shared.load }),
     health,

@@ -607,7 +607,12 @@ describe("stage variations", () => {
       "connections.Bad_Name",
       "connections.loopback.tokenUrl",
       "connections.no-secret.secret",
+      "connections.old-default.delivery",
     ]);
+    // A config that relied on headers by default for a replayable JWT is told the fix.
+    expect(error?.issues.find((i) => i.path === "connections.old-default.delivery")?.message).toMatch(
+      /replayable.*configure "proxy", or set "delivery": "headers"/,
+    );
   });
 
   it("a deployed stage with a connection nobody may use (no access) warns at synth, naming it", () => {

@@ -209,6 +209,7 @@ beforeAll(async () => {
     clientAuth: { method: "client_secret_basic" },
     http: { timeoutMs: 300, maxAttempts: 1 },
     access: allow,
+    delivery: "headers",
   });
   const config = parseConfig({
     connections: {

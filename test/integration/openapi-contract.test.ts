@@ -179,8 +179,8 @@ describe("the handler's answers conform to the document", () => {
             delivery: "both",
             proxy: { baseUrl: upstream.url, allow: [{ methods: ["GET"], paths: ["/api/**"] }] },
           },
-          failing: cc("/fail"),
-          busy: cc("/busy"),
+          failing: { ...cc("/fail"), delivery: "headers" },
+          busy: { ...cc("/busy"), delivery: "headers" },
           static: {
             preset: "jet-admin",
             secret: "static",

@@ -92,7 +92,7 @@ beforeAll(async () => {
           timeoutMs: 300,
         },
       },
-      "headers-only": { preset: "brief", secret: "brief", access: allow },
+      "headers-only": { preset: "brief", secret: "brief", access: allow, delivery: "headers" },
       "admins-only": {
         preset: "jet-admin",
         secret: "static",
@@ -295,6 +295,27 @@ describe("proxy: delivery", () => {
       static: "proxy",
       "headers-only": "headers",
     });
+    expect(
+      Object.fromEntries(connections.map((c) => [c.name, (c as { exposure?: string }).exposure])),
+    ).toEqual({
+      ledger: "shared",
+      signed: "per-request",
+      static: "long-lived",
+      "headers-only": "replayable",
+    });
+  });
+
+  it("headers delivery of a shared token hands out the rendered headers only: no refresh token, no secret", async () => {
+    const answer = await send("POST", "/v1/connections/ledger/token");
+    expect(answer.status).toBe(200);
+    const body = answer.json() as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["connection", "expiresAt", "expiresIn", "headers", "tokenId"]);
+    expect(Object.keys(body.headers as object)).toEqual(["Authorization"]);
+    const text = JSON.stringify(answer.headers) + answer.body.toString("latin1");
+    expect(ledger.exchanges()).toBeGreaterThan(0); // a refresh token was issued with the token
+    expect(text).not.toMatch(/rt-\d+/);
+    for (const value of Object.values(SECRETS).flatMap((s) => Object.values(s)))
+      expect(text).not.toContain(value);
   });
 });
 

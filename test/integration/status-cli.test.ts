@@ -6,6 +6,7 @@ import { DynamoDbHealthStore } from "../../lib/health/dynamodb-health-store.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
 import { MemorySecrets } from "../helpers/secrets.ts";
 import { newTable, testSealer, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
+import { deliveredAsHeaders } from "../helpers/delivery.ts";
 
 const db = useDynamoDbLocal();
 
@@ -29,7 +30,7 @@ describe("npm run broker -- status", () => {
       dead: exchanged(),
       minted: { preset: "x-signature", secret: "signed" },
     };
-    const config = parseConfig({ connections });
+    const config = parseConfig({ connections: deliveredAsHeaders(connections) });
     const broker = new Broker({ config, secrets: new MemorySecrets() });
     const store = new DynamoDbTokenStore(db.client, table, testSealer);
     const now = Date.now();
@@ -70,7 +71,7 @@ describe("npm run broker -- status", () => {
         encoding: "utf8",
         env: {
           ...process.env,
-          BROKER_CONFIG: JSON.stringify({ connections }),
+          BROKER_CONFIG: JSON.stringify({ connections: deliveredAsHeaders(connections) }),
           AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoDbEndpoint"),
           POWERTOOLS_LOG_LEVEL: "ERROR",
         },
@@ -100,11 +101,17 @@ describe("npm run broker -- status", () => {
       consecutiveFailures: 1,
       lastOutcome: { outcome: "failed", upstreamStatus: 401, upstreamError: "invalid_client" },
     });
-    expect(rows.minted).toMatchObject({ token: "minted", scheme: "signed-jwt", delivery: "headers" });
+    expect(rows.minted).toMatchObject({
+      token: "minted",
+      scheme: "signed-jwt",
+      exposure: "per-request",
+      delivery: "headers",
+    });
+    expect(rows.dead).toMatchObject({ exposure: "shared", delivery: "headers" });
 
     const text = run("--table", table);
     expect(text.status).toBe(0);
-    expect(text.stdout).toContain("dead (oauth2-client-credentials, delivery headers)");
+    expect(text.stdout).toContain("dead (oauth2-client-credentials, exposure shared, delivery headers)");
     expect(text.stdout).toContain("health credentials-rejected (1 consecutive failures)");
     for (const output of [json.stdout, json.stderr, text.stdout, text.stderr]) {
       for (const value of values) expect(output).not.toContain(value);

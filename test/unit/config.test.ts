@@ -132,7 +132,12 @@ describe("config loading", () => {
     ).toMatchObject({ path: "connections.a.tokenUrl" });
     const ok = parseConfig({
       connections: {
-        a: { scheme: "oauth2-client-credentials", secret: "s", tokenUrl: "http://127.0.0.1:9/t" },
+        a: {
+          scheme: "oauth2-client-credentials",
+          secret: "s",
+          tokenUrl: "http://127.0.0.1:9/t",
+          delivery: "headers",
+        },
       },
     });
     expect(ok.connections.get("a")).toMatchObject({
@@ -143,10 +148,11 @@ describe("config loading", () => {
   it("expands every vendor preset into a valid generic connection", () => {
     const config = parseConfig({
       connections: {
-        brief: { preset: "brief", secret: "s" },
+        brief: { preset: "brief", secret: "s", delivery: "headers" },
         tokenos: {
           preset: "tokenos",
           secret: "s",
+          delivery: "headers",
           projectUrl: "https://p.projects.oryapis.com/",
           scope: ["read", "write"],
         },
@@ -159,6 +165,7 @@ describe("config loading", () => {
           baseUrl: "https://api.ledger.example/",
           workspace: "ws",
           prewarm: true,
+          delivery: "headers",
         },
       },
     });
@@ -196,14 +203,46 @@ describe("config loading", () => {
     const delivered = (connection: Record<string, unknown>) =>
       parseConfig({ connections: { c: { secret: "s", ...connection } } }).connections.get("c");
 
-    it("defaults: headers without a proxy, proxy with one; a static credential needs one or an explicit headers", () => {
-      expect(delivered({ preset: "brief" })?.delivery).toBe("headers");
-      expect(delivered({ preset: "brief", proxy })?.delivery).toBe("proxy");
-      expect(delivered({ preset: "jet-admin", proxy })?.delivery).toBe("proxy");
-      expect(delivered({ preset: "jet-admin", delivery: "headers" })?.delivery).toBe("headers");
-      expect(issues({ connections: { c: { preset: "jet-admin", secret: "s" } } })).toEqual([
-        { path: "connections.c.delivery", message: expect.stringContaining("long-lived") },
-      ]);
+    it("exposure decides the default: only per-request credentials are headers without a proxy", () => {
+      const jwt = (expiresInSeconds?: number, reuse = false) => ({
+        scheme: "signed-jwt",
+        jwt: { key: { field: "k" }, claims: {}, ...(expiresInSeconds ? { expiresInSeconds } : {}) },
+        headers: { Authorization: "Bearer {{jwt}}" },
+        ...(reuse ? { reuse } : {}),
+      });
+      const cc = { scheme: "oauth2-client-credentials", tokenUrl: "https://idp.example.com/token" };
+      const cases: [string, Record<string, unknown>, string][] = [
+        ["x-signature (exp 15 s)", { preset: "x-signature" }, "per-request"],
+        ["signed-jwt exp 300 s", jwt(300), "per-request"],
+        ["signed-jwt exp 301 s", jwt(301), "replayable"],
+        ["signed-jwt without exp", jwt(), "replayable"],
+        ["signed-jwt reused across requests", jwt(120, true), "replayable"],
+        ["brief {clientId, iat}", { preset: "brief" }, "replayable"],
+        ["static", { preset: "jet-admin" }, "long-lived"],
+        ["client credentials", cc, "shared"],
+        ["github-app", { preset: "github-app", appId: "1", installationId: "2" }, "shared"],
+      ];
+      for (const [label, connection, exposure] of cases) {
+        const headersByDefault = exposure === "per-request";
+        if (headersByDefault)
+          expect(delivered(connection), label).toMatchObject({ exposure, delivery: "headers" });
+        else {
+          expect(issues({ connections: { c: { ...connection, secret: "s" } } }), label).toEqual([
+            {
+              path: "connections.c.delivery",
+              message: expect.stringMatching(
+                new RegExp(`is ${exposure} .*configure "proxy", or set "delivery": "headers"`),
+              ),
+            },
+          ]);
+        }
+        // A proxy makes the proxy the default; an explicit delivery is always obeyed.
+        expect(delivered({ ...connection, proxy })?.delivery, label).toBe("proxy");
+        expect(delivered({ ...connection, delivery: "headers" }), label).toMatchObject({
+          exposure,
+          delivery: "headers",
+        });
+      }
       expect(issues({ connections: { c: { preset: "brief", secret: "s", delivery: "both" } } })).toEqual([
         { path: "connections.c.proxy", message: 'required with delivery "both"' },
       ]);
