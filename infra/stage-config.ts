@@ -50,6 +50,18 @@ export const stageConfigSchema = z.strictObject({
   alarmTopicArn: z.optional(arn),
   /** "retain" with point-in-time recovery for production; "destroy" for disposable stages. */
   removalPolicy: z.enum(["retain", "destroy"]),
+  /**
+   * Where audit records are kept: "s3" (a log subscription, Firehose and an encrypted bucket with
+   * its own retention) or "logs" (only the token function's log group, with logRetentionDays).
+   */
+  audit: z._default(
+    z.strictObject({
+      delivery: z._default(z.enum(["s3", "logs"]), "s3"),
+      retentionDays: z._default(z.int().check(z.minimum(1), z.maximum(3653)), 400),
+      archiveAfterDays: z.optional(z.int().check(z.minimum(30), z.maximum(3653))),
+    }),
+    { delivery: "s3", retentionDays: 400 },
+  ),
   /** KMS keys (ARNs) of customer-managed keys that encrypt the connections' secrets, if any. */
   secretsKmsKeyArns: z._default(z.array(arn), []),
 });

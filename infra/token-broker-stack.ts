@@ -8,6 +8,7 @@ import type { BrokerConfig, ConnectionConfig } from "../lib/config/broker-config
 import { corsPolicy } from "../lib/http/middleware/cors.ts";
 import { acknowledge } from "./constructs/acknowledge.ts";
 import { BrokerApi } from "./constructs/broker-api.ts";
+import { BrokerAudit } from "./constructs/broker-audit.ts";
 import { BrokerFunction } from "./constructs/broker-function.ts";
 import { BrokerMonitoring } from "./constructs/broker-monitoring.ts";
 import { BrokerPrewarm } from "./constructs/broker-prewarm.ts";
@@ -84,6 +85,20 @@ export class TokenBrokerStack extends Stack {
           "Invoked synchronously by API Gateway: failures are answered to the caller, there is nothing to dead-letter.",
       },
     ]);
+
+    // --- The audit trail: the token function's audit records, kept apart with their own retention.
+    if (stage.audit.delivery === "s3") {
+      const audit = new BrokerAudit(this, "Audit", {
+        service,
+        logGroups: [token.logGroup],
+        retentionDays: stage.audit.retentionDays,
+        ...(stage.audit.archiveAfterDays !== undefined
+          ? { archiveAfterDays: stage.audit.archiveAfterDays }
+          : {}),
+        removalPolicy,
+      });
+      new CfnOutput(this, "AuditBucketName", { value: audit.bucket.bucketName });
+    }
 
     // --- HTTP API with the caller JWT authorizer on every broker route.
     const api = new BrokerApi(this, "Api", {

@@ -12,22 +12,59 @@ import { metrics } from "../../lib/observability/metrics.ts";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
+import { type AuditNote, auditRecordOf } from "../../lib/audit/audit-record.ts";
+import { audited, type AuditSink, auditSink } from "../../lib/audit/audit-trail.ts";
+import { ROUTES } from "../../lib/http/routes.ts";
+import { PROXIED_HEADER, PROXIED_VALUE } from "../../lib/proxy/proxy-rules.ts";
 import { type Settings, settingsFromEnv } from "../../lib/runtime/settings.ts";
 import { invocationDeadline, runWithDeadline } from "../../lib/runtime/invocation-deadline.ts";
 
 /** Builds the token function around a broker; `handler` below uses the one configured by the environment. */
 export function createTokenHandler(
   getBroker: () => Broker,
-  settings: Pick<Settings, "corsOrigins" | "allowAnonymous"> = settingsFromEnv(),
+  settings: Pick<Settings, "corsOrigins" | "allowAnonymous" | "audit"> = settingsFromEnv(),
+  options: { audit?: AuditSink; now?: () => number } = {},
 ) {
   const { allowAnonymous } = settings;
-  return middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
+  const sink = options.audit ?? auditSink(settings.audit);
+  const now = options.now ?? Date.now;
+  const inner = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationId(logger))
     .use(cors(settings.corsOrigins, { policy: () => corsPolicyOf(getBroker()) }))
     .use(problemResponses())
     .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
+
+  /** Every request but the health check and preflights is one audit record, whatever its answer. */
+  return async function tokenHandler(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> {
+    const { method } = event.requestContext.http;
+    if (event.routeKey === ROUTES.health || method === "OPTIONS") return inner(event, context);
+    const note: AuditNote = {};
+    let response: HttpResponse | undefined;
+    try {
+      response = await audited(note, () => inner(event, context));
+      return response;
+    } finally {
+      const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
+        .authorizer?.jwt?.claims;
+      sink(
+        auditRecordOf({
+          route: event.routeKey,
+          method,
+          requestId: event.requestContext.requestId,
+          lambdaRequestId: context.awsRequestId,
+          ...(claims ? { claims } : {}),
+          anonymous: allowAnonymous,
+          status: response?.statusCode ?? 500,
+          proxied: response?.headers[PROXIED_HEADER] === PROXIED_VALUE,
+          ...(response && !response.isBase64Encoded ? { body: response.body } : {}),
+          note,
+          now: now(),
+        }),
+      );
+    }
+  };
 
   async function serve(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     const caller = callerOf(event, { allowAnonymous });

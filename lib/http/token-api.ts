@@ -15,6 +15,8 @@ import {
   UnsupportedMediaTypeError,
 } from "../errors.ts";
 import { proxyRequest } from "../proxy/proxy-request.ts";
+import { credentialNote } from "../audit/audit-record.ts";
+import { noteAudit } from "../audit/audit-trail.ts";
 import { type HttpResponse, json } from "./responses.ts";
 import { allowedMethods, ROUTES, type RouteKey } from "./routes.ts";
 
@@ -88,6 +90,7 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   const name = request.pathParameters?.name ?? "";
   const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
+  noteAudit({ connection: name });
   if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
   const config = broker.connection(name);
   if (config?.delivery === "proxy") throw new ProxyOnlyError();
@@ -97,6 +100,7 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
     name,
     rejectedTokenId === undefined ? {} : { rejectedTokenId, callerReported: true },
   );
+  noteAudit({ credential: credentialNote(credential) });
   const now = broker.now();
   return json(200, {
     connection: name,
@@ -112,6 +116,7 @@ async function proxy(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   const name = request.pathParameters?.name ?? "";
   const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
+  noteAudit({ connection: name });
   if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
   const rawPath = /^\/v1\/connections\/[^/]+\/proxy\/(.*)$/s.exec(request.rawPath ?? request.path)?.[1] ?? "";
   return proxyRequest(broker, {

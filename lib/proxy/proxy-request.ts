@@ -14,6 +14,8 @@ import {
   PROXIED_VALUE,
   type ProxySettings,
 } from "./proxy-rules.ts";
+import { credentialNote } from "../audit/audit-record.ts";
+import { noteAudit } from "../audit/audit-trail.ts";
 import { parseProxyTarget, type UpstreamTarget, upstreamTargetFor } from "./proxy-path.ts";
 
 export interface ProxyInput {
@@ -38,6 +40,7 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
   if (!config || !settings || config.delivery === "headers") throw new ProxyNotEnabledError();
   const target = parseProxyTarget(input.rawPath, input.rawQuery);
   const rule = matchRule(settings, input.method, target.segments);
+  noteAudit({ proxy: { method: input.method, ...(rule >= 0 ? { rule } : {}) } });
   if (rule < 0) {
     throw new ProxyRequestNotAllowedError(
       `The connection's proxy rules do not allow ${input.method} on this path.`,
@@ -49,6 +52,7 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
     );
   }
   const upstream = upstreamTargetFor(settings.baseUrl, target);
+  noteAudit({ proxy: { method: input.method, rule, upstreamHost: upstream.origin.host } });
   const started = performance.now();
   let credential = await broker.getCredential(input.connection);
   let response = await send(settings, upstream, input, credential);
@@ -59,6 +63,16 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
     response = await send(settings, upstream, input, credential);
     retried = true;
   }
+  noteAudit({
+    credential: credentialNote(credential),
+    proxy: {
+      method: input.method,
+      rule,
+      upstreamHost: upstream.origin.host,
+      upstreamStatus: response.status,
+      ...(retried ? { retried } : {}),
+    },
+  });
   const latencyMs = Math.round(performance.now() - started);
   countMetric(METRIC.proxyRequest);
   countMetric(statusClassMetric(response.status));

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { SealingKeySetting } from "../cache/shared-token-cache.ts";
+import type { AuditSetting } from "../audit/audit-trail.ts";
 import { ConfigError } from "../errors.ts";
 
 /**
@@ -22,6 +23,8 @@ export interface Settings {
   /** Local opt-in only (`npm start` with BROKER_LOCAL_AUTH=none): requests without a caller pass. */
   allowAnonymous: boolean;
   prewarm: { windowMs: number; concurrency: number };
+  /** Where audit records go: stdout (Lambda; the stage's subscription delivers them) or a file. */
+  audit: AuditSetting;
 }
 
 type Issue = { path: string; message: string };
@@ -73,12 +76,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       bad("BROKER_CORS_ORIGINS", `"${origin}" is not an exact origin (scheme://host[:port])`);
   }
 
+  const auditSetting = env.BROKER_AUDIT ?? "stdout";
+  let audit: AuditSetting = { kind: "stdout" };
+  if (auditSetting.startsWith("file:") && auditSetting.length > 5)
+    audit = { kind: "file", path: auditSetting.slice(5) };
+  else if (auditSetting !== "stdout") bad("BROKER_AUDIT", 'expected "stdout" or "file:<path>"');
+
   const settings: Settings = {
     config,
     secrets,
     secretsMaxAgeMs,
     cache,
     corsOrigins,
+    audit,
     allowAnonymous: env.BROKER_ALLOW_ANONYMOUS === "true",
     prewarm: {
       windowMs: number("BROKER_PREWARM_WINDOW_SECONDS", 600, 1, 86_400) * 1000,

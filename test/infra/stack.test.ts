@@ -20,6 +20,7 @@ import { bundleFunction } from "../../infra/bundling.ts";
 import { RESOLVED_CONFIG_FILE } from "../../infra/constructs/broker-function.ts";
 import { serializeResolvedConfig } from "../../lib/config/resolved-config.ts";
 import { UnknownStageError } from "../../infra/stage-config.ts";
+import { AUDIT_FORMAT } from "../../lib/audit/audit-record.ts";
 
 interface Synthesized {
   template: Template;
@@ -86,6 +87,43 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
 
   it("passes cdk-nag AwsSolutions and Serverless with zero unacknowledged findings", () => {
     expect(violations).toEqual([]);
+  });
+
+  it("delivers the token function's audit records to their own encrypted bucket, with the stage's retention", () => {
+    const retentionDays = production ? 2557 : 400;
+    t.hasResourceProperties("AWS::Logs::SubscriptionFilter", {
+      FilterPattern: `{ $.audit = "${AUDIT_FORMAT}" }`,
+      LogGroupName: { Ref: Match.stringLikeRegexp("^TokenFunctionLogs") },
+    });
+    t.hasResourceProperties("AWS::KinesisFirehose::DeliveryStream", {
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: "CUSTOMER_MANAGED_CMK" },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        EncryptionConfiguration: { KMSEncryptionConfig: Match.anyValue() },
+        ProcessingConfiguration: Match.objectLike({ Enabled: true }),
+      }),
+    });
+    const buckets = t.findResources("AWS::S3::Bucket");
+    const audit = Object.entries(buckets).find(([id]) => id.startsWith("AuditBucket"))?.[1] as {
+      Properties: Record<string, unknown>;
+    };
+    expect(audit.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" }, BucketKeyEnabled: true },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: "Enabled" },
+      LoggingConfiguration: { LogFilePrefix: "audit-bucket/" },
+    });
+    const [rule] = (audit.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rule).toMatchObject({ ExpirationInDays: retentionDays, Status: "Enabled" });
+    if (production) expect(rule?.Transitions).toEqual([{ StorageClass: "GLACIER_IR", TransitionInDays: 90 }]);
   });
 
   it("has every broker route behind the JWT authorizer with the required scopes; only /health is public", () => {
@@ -358,11 +396,15 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
   });
 
   it("grants the token table's item operations and nothing more; its key only through DynamoDB", () => {
+    // The broker functions' policies (the audit trail's Firehose role has its own, tested below).
     const statements = (
-      Object.values(t.findResources("AWS::IAM::Policy")) as {
-        Properties: { PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] } };
-      }[]
-    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      Object.entries(t.findResources("AWS::IAM::Policy")).filter(([id]) => !id.startsWith("Audit")) as [
+        string,
+        {
+          Properties: { PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] } };
+        },
+      ][]
+    ).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     const actions = (prefix: string) =>
       [...new Set(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith(prefix)))].sort();
     expect(actions("dynamodb:")).toEqual([...TABLE_ACTIONS].sort());
@@ -541,6 +583,9 @@ describe("stage variations", () => {
     t.resourceCountIs("AWS::Events::Rule", 0);
     t.resourceCountIs("AWS::Lambda::Function", 1);
     t.resourceCountIs("AWS::SQS::Queue", 0);
+    // audit.delivery "logs": the records stay in the function's log group only.
+    t.resourceCountIs("AWS::KinesisFirehose::DeliveryStream", 0);
+    t.resourceCountIs("AWS::Logs::SubscriptionFilter", 0);
     const statements = (
       Object.values(t.findResources("AWS::IAM::Policy")) as {
         Properties: {

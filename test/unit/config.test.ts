@@ -419,6 +419,7 @@ describe("settings (lib/runtime/settings.ts)", () => {
         BROKER_LEASE_SECONDS: "0",
         BROKER_PREWARM_WINDOW_SECONDS: "soon",
         BROKER_CORS_ORIGINS: "https://app.example.com/path",
+        BROKER_AUDIT: "syslog",
       });
     } catch (e) {
       error = e as ConfigError;
@@ -428,6 +429,7 @@ describe("settings (lib/runtime/settings.ts)", () => {
       "BROKER_LEASE_SECONDS",
       "BROKER_CACHE",
       "BROKER_CORS_ORIGINS",
+      "BROKER_AUDIT",
       "BROKER_PREWARM_WINDOW_SECONDS",
     ]);
   });
@@ -441,6 +443,7 @@ describe("settings (lib/runtime/settings.ts)", () => {
       corsOrigins: [],
       allowAnonymous: false,
       prewarm: { windowMs: 600_000, concurrency: 4 },
+      audit: { kind: "stdout" },
     });
   });
 });
