@@ -20,6 +20,8 @@ import type { ExchangingScheme, SchemeContext } from "./schemes/scheme.ts";
 import { RotationRecheck } from "./secrets/rotation-recheck.ts";
 import type { Secret, SecretSource } from "./secrets/secret-source.ts";
 import type { HttpClient } from "./upstream/http-client.ts";
+import { type EventPublisher, LifecycleEvents } from "./events/lifecycle-events.ts";
+import { ExpiryWatch } from "./events/expiry-watch.ts";
 
 export { MIN_REMAINING_MS, tokenIdOf } from "./refresh/token-rules.ts";
 export type { ConnectionSummary } from "./connections/connection-registry.ts";
@@ -36,6 +38,10 @@ export interface BrokerOptions {
   now?: () => number;
   /** Overrides the per-connection HTTP client (tests). */
   http?: HttpClient;
+  /** Where lifecycle events go (none: not published). */
+  events?: EventPublisher;
+  /** A known expiry (a certificate's notAfter) this close is a `credential-near-expiry` event. */
+  expiryWarningMs?: number;
 }
 
 export interface IssuedCredential {
@@ -71,13 +77,17 @@ export class Broker {
   readonly #now: () => number;
   readonly #upstreamPolicy: UpstreamPolicy;
   readonly #recheck: RotationRecheck;
+  readonly #events: LifecycleEvents;
+  readonly #expiry: ExpiryWatch;
 
   constructor(options: BrokerOptions) {
     this.#secrets = options.secrets;
     this.#cache = options.cache ?? new MemoryTokenCache();
     this.#health = options.health ?? new MemoryHealthStore();
     this.#now = options.now ?? Date.now;
-    this.#breaker = new ConnectionBreaker(this.#health, this.#now);
+    this.#events = new LifecycleEvents(this.#health, options.events, this.#now);
+    this.#expiry = new ExpiryWatch(this.#events, options.expiryWarningMs ?? 30 * 86_400_000, this.#now);
+    this.#breaker = new ConnectionBreaker(this.#health, this.#now, this.#events);
     this.#recheck = new RotationRecheck({ intervalMs: SECRET_RECHECK_MS, now: this.#now });
     this.#upstreamPolicy = options.config.upstreamPolicy ?? "local";
     this.#registry = new ConnectionRegistry(options.config, {
@@ -123,6 +133,7 @@ export class Broker {
     const connection = this.#registry.get(name);
     if (!connection) throw new ConnectionNotFoundError();
     const secret = await this.#secrets.get(connection.config.secret);
+    await this.#expiry.check(connection, secret);
     const { scheme } = connection;
     if (scheme.kind === "minted") {
       const credential = await scheme.mint(this.#context(connection, secret));
@@ -155,6 +166,7 @@ export class Broker {
         secrets: this.#secrets,
         breaker: this.#breaker,
         health: this.#health,
+        events: this.#events,
         now: this.#now,
         context: (s) => this.#context(connection, s),
       },

@@ -159,7 +159,10 @@ export class DynamoDbTokenLoader {
     let tokens: TokenSet;
     try {
       // The health came with the item just read under the lease: no second read for the breaker.
-      tokens = await policy.refresh(base, { health: item?.health });
+      tokens = await policy.refresh(base, {
+        health: item?.health,
+        ...(spent ? { abandonedLease: true } : {}),
+      });
     } catch (error) {
       // Only an upstream that asked to back off (429/503 Retry-After) cools every instance down.
       const retryAfter = error instanceof UpstreamUnavailableError ? error.retryAfterSeconds : undefined;

@@ -9,7 +9,7 @@ import { N, num, S, str } from "./attribute-values.ts";
 import { logger } from "../observability/logger.ts";
 import type { TokenSet } from "../schemes/scheme.ts";
 import type { ConnectionHealth } from "../health/connection-health.ts";
-import { HEALTH_ATTRIBUTES, healthOf } from "../health/dynamodb-health-store.ts";
+import { HEALTH_ATTRIBUTES, healthOf, TRANSITION_ATTRIBUTES } from "../health/dynamodb-health-store.ts";
 import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-sealer.ts";
 
 /**
@@ -27,6 +27,7 @@ import { SEALED_PREFIX, SealedValueError, type TokenSealer } from "./token-seale
  * | cooldownUntil | N | upstream asked to back off (429/503 Retry-After) until then (epoch ms) |
  * | health*, failures, rejectedUntil, rejectedSecretVersion | | connection health and breaker (HEALTH_ATTRIBUTES) |
  * | forcedRefreshAt | N | the last refresh a caller's report forced, for the per-connection interval (epoch ms) |
+ * | announcedHealth, announcedExpiry | S | the last state a lifecycle event announced (TRANSITION_ATTRIBUTES) |
  * | ttl | N | epoch *seconds* for DynamoDB TTL: garbage collection only, reads check expiry |
  */
 export const TABLE_PARTITION_KEY = "pk";
@@ -66,6 +67,7 @@ export const METADATA_ATTRIBUTES = [
   "cooldownUntil",
   "forcedRefreshAt",
   ...HEALTH_ATTRIBUTES,
+  ...Object.values(TRANSITION_ATTRIBUTES),
 ];
 
 /** Binds a sealed value to its item and field: it opens nowhere else. */

@@ -10,9 +10,13 @@ export interface RefreshPolicy {
   /**
    * Obtains a new token; `current` is the cached token (for its refresh token), if any. `known`:
    * the connection's health as the caller already read it with the item (undefined inside: none),
-   * so the breaker check costs no second read; absent: the policy reads it itself.
+   * so the breaker check costs no second read; absent: the policy reads it itself. `abandonedLease`:
+   * this refresh took over from a holder that died mid-refresh (its refresh token was dropped).
    */
-  refresh(current: TokenSet | undefined, known?: { health: ConnectionHealth | undefined }): Promise<TokenSet>;
+  refresh(
+    current: TokenSet | undefined,
+    known?: { health: ConnectionHealth | undefined; abandonedLease?: boolean },
+  ): Promise<TokenSet>;
   /** The secret version this process holds (the dead-credential breaker is per version). */
   secretVersion(): string;
   /** After a failed refresh: whether it may have consumed the refresh token (drop it, never replay). */

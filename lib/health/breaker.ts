@@ -1,6 +1,7 @@
 import { toBrokerError, UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
 import { logger } from "../observability/logger.ts";
 import { countConnectionMetric, METRIC } from "../observability/metrics.ts";
+import { FAILING_AFTER, type LifecycleEvents } from "../events/lifecycle-events.ts";
 import {
   breakerOpenError,
   type ConnectionHealth,
@@ -17,10 +18,12 @@ import {
 export class ConnectionBreaker {
   readonly #store: HealthStore;
   readonly #now: () => number;
+  readonly #events: LifecycleEvents | undefined;
 
-  constructor(store: HealthStore, now: () => number) {
+  constructor(store: HealthStore, now: () => number, events?: LifecycleEvents) {
     this.#store = store;
     this.#now = now;
+    this.#events = events;
   }
 
   /** The connection's health, or undefined when there is none or it cannot be read. */
@@ -40,7 +43,27 @@ export class ConnectionBreaker {
       await this.#store.recordSuccess(cacheKey, this.#now());
     } catch (error) {
       this.#notRecorded(connection, error);
+      return;
     }
+    // Announced once, by whoever moves the announced state back to ok (never from no state at all).
+    await this.#events?.onTransition(
+      connection,
+      cacheKey,
+      "health",
+      "ok",
+      (previous) =>
+        previous === undefined || previous === "ok"
+          ? undefined
+          : {
+              type: "connection-recovered",
+              detail: {
+                previousState: previous.startsWith("credentials-rejected")
+                  ? "credentials-rejected"
+                  : "refreshes-failing",
+              },
+            },
+      { onlyFromOther: true },
+    );
   }
 
   /**
@@ -75,7 +98,32 @@ export class ConnectionBreaker {
       this.#notRecorded(connection, storeError);
       return error;
     }
-    if (!refused || health.rejectedUntil === undefined) return error;
+    const upstreamStatus =
+      health.lastUpstreamStatus !== undefined ? { upstreamStatus: health.lastUpstreamStatus } : {};
+    if (!refused || health.rejectedUntil === undefined) {
+      if (health.consecutiveFailures >= FAILING_AFTER) {
+        await this.#events?.onTransition(connection, cacheKey, "health", "refreshes-failing", () => ({
+          type: "refreshes-failing",
+          detail: {
+            consecutiveFailures: health.consecutiveFailures,
+            problemType: problem.type,
+            ...upstreamStatus,
+          },
+        }));
+      }
+      return error;
+    }
+    const retryAt = new Date(health.rejectedUntil).toISOString();
+    await this.#events?.onTransition(
+      connection,
+      cacheKey,
+      "health",
+      `credentials-rejected:${secretVersion}`,
+      () => ({
+        type: "credentials-rejected",
+        detail: { secretVersion, problemType: problem.type, ...upstreamStatus, retryAt },
+      }),
+    );
     logger.warn(
       credentials
         ? "upstream rejected the connection's credentials; backing off"
@@ -85,7 +133,7 @@ export class ConnectionBreaker {
         problemType: problem.type,
         ...(health.lastUpstreamStatus !== undefined ? { upstreamStatus: health.lastUpstreamStatus } : {}),
         consecutiveFailures: health.consecutiveFailures,
-        retryAt: new Date(health.rejectedUntil).toISOString(),
+        retryAt,
       },
     );
     return breakerOpenError(health, this.#now(), { cause: error });

@@ -1,4 +1,5 @@
 import { UpstreamCredentialsRejectedError, UpstreamError } from "../errors.ts";
+import type { TransitionStore } from "../events/lifecycle-events.ts";
 
 /**
  * A connection's last outcome, shared by every instance (in the token table item) or kept in
@@ -29,7 +30,7 @@ export interface FailureReport {
   rejectedSecretVersion?: string;
 }
 
-export interface HealthStore {
+export interface HealthStore extends TransitionStore {
   readHealth(key: string): Promise<ConnectionHealth | undefined>;
   recordFailure(key: string, failure: FailureReport): Promise<ConnectionHealth>;
   recordSuccess(key: string, at: number): Promise<void>;
@@ -101,6 +102,19 @@ export class MemoryHealthStore implements HealthStore {
 
   async recordSuccess(key: string, at: number): Promise<void> {
     this.#health.set(key, { lastOutcomeAt: at, lastOutcome: "ok", consecutiveFailures: 0 });
+  }
+
+  readonly #announced = new Map<string, string>();
+  async claimTransition(
+    key: string,
+    topic: string,
+    state: string,
+    options: { onlyFromOther?: boolean } = {},
+  ): Promise<{ claimed: boolean; previous?: string }> {
+    const previous = this.#announced.get(`${topic}\u0000${key}`);
+    if (previous === state || (options.onlyFromOther && previous === undefined)) return { claimed: false };
+    this.#announced.set(`${topic}\u0000${key}`, state);
+    return { claimed: true, ...(previous !== undefined ? { previous } : {}) };
   }
 
   /** In process: this store serves the memory-only cache, which is one process by definition. */

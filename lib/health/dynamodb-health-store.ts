@@ -25,6 +25,9 @@ export const HEALTH_ATTRIBUTES = [
   "rejectedSecretVersion",
 ];
 
+/** Per transition topic: the attribute holding the state its last lifecycle event announced. */
+export const TRANSITION_ATTRIBUTES = { health: "announcedHealth", expiry: "announcedExpiry" } as const;
+
 /** The health an item records (an item without any: no failures). */
 export function healthOf(item: Record<string, AttributeValue>): ConnectionHealth {
   const health: ConnectionHealth = { consecutiveFailures: num(item, "failures") ?? 0 };
@@ -127,6 +130,35 @@ export class DynamoDbHealthStore implements HealthStore {
         ExpressionAttributeValues: { ":at": N(at), ":ok": S("ok"), ":zero": N(0) },
       }),
     );
+  }
+
+  /** One conditional write: the caller that moves the announced state is the one that publishes. */
+  async claimTransition(
+    key: string,
+    topic: keyof typeof TRANSITION_ATTRIBUTES,
+    state: string,
+    options: { onlyFromOther?: boolean } = {},
+  ): Promise<{ claimed: boolean; previous?: string }> {
+    try {
+      const { Attributes: old } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key) },
+          UpdateExpression: "SET #state = :state",
+          ConditionExpression: options.onlyFromOther
+            ? "attribute_exists(#state) AND #state <> :state"
+            : "attribute_not_exists(#state) OR #state <> :state",
+          ExpressionAttributeNames: { "#state": TRANSITION_ATTRIBUTES[topic] },
+          ExpressionAttributeValues: { ":state": S(state) },
+          ReturnValues: "UPDATED_OLD",
+        }),
+      );
+      const previous = old ? str(old, TRANSITION_ATTRIBUTES[topic]) : undefined;
+      return { claimed: true, ...(previous !== undefined ? { previous } : {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { claimed: false };
+      throw error;
+    }
   }
 
   async claimForcedRefresh(key: string, at: number, intervalMs: number): Promise<number | undefined> {

@@ -8,6 +8,7 @@ import { countMetric, METRIC } from "../observability/metrics.ts";
 import type { ExchangingScheme, SchemeContext, TokenSet } from "../schemes/scheme.ts";
 import type { Secret, SecretSource } from "../secrets/secret-source.ts";
 import { MIN_REMAINING_MS, tokenIdOf } from "./token-rules.ts";
+import type { LifecycleEvents } from "../events/lifecycle-events.ts";
 
 export interface RefreshRequest {
   /** Treat tokens with less than this left (or refresh tokens) as stale: prewarm's look-ahead. */
@@ -25,6 +26,7 @@ export interface ConnectionRefreshDeps {
   breaker: ConnectionBreaker;
   /** Where the forced-refresh interval is claimed (the shared item, or in process). */
   health: HealthStore;
+  events?: LifecycleEvents;
   now: () => number;
   context: (secret: Secret) => Omit<SchemeContext, "refreshTokenSpent">;
 }
@@ -82,7 +84,7 @@ export class ConnectionRefresh implements RefreshPolicy {
 
   async refresh(
     current: TokenSet | undefined,
-    known?: { health: ConnectionHealth | undefined },
+    known?: { health: ConnectionHealth | undefined; abandonedLease?: boolean },
   ): Promise<TokenSet> {
     const { connection, scheme, secrets, breaker, now } = this.#deps;
     const { config, cacheKey } = connection;
@@ -126,7 +128,26 @@ export class ConnectionRefresh implements RefreshPolicy {
       throw await breaker.failed(config.name, cacheKey, error, this.#secret.versionId);
     }
     await breaker.succeeded(config.name, cacheKey, health);
+    await this.#announce(current, tokens, known?.abandonedLease === true);
     return tokens;
+  }
+
+  /**
+   * Events this refresh decided, under the refresh lease (one holder across instances): a token
+   * from a secret version other than the one before it, and a dead lease holder's chain re-exchanged.
+   */
+  async #announce(previous: TokenSet | undefined, tokens: TokenSet, abandonedLease: boolean): Promise<void> {
+    const { events, connection } = this.#deps;
+    if (!events) return;
+    const name = connection.config.name;
+    if (previous && previous.secretVersion !== tokens.secretVersion) {
+      await events.publish(name, {
+        type: "secret-version-first-used",
+        detail: { secretVersion: tokens.secretVersion, previousSecretVersion: previous.secretVersion },
+      });
+    }
+    if (abandonedLease)
+      await events.publish(name, { type: "lease-holder-died", detail: { reExchanged: true } });
   }
 
   /**

@@ -12,6 +12,7 @@ import { CachedSecretSource } from "../secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../secrets/local-file-secrets.ts";
 import type { SecretSource } from "../secrets/secret-source.ts";
 import { type Settings, settingsFromEnv } from "./settings.ts";
+import { publisherFor } from "../events/lifecycle-events.ts";
 
 /** The validated config the settings name: inline, or the file synth bundled. */
 export function configFrom(settings: Pick<Settings, "config">): BrokerConfig {
@@ -68,13 +69,22 @@ export function cacheFrom(settings: Pick<Settings, "cache">): { cache: TokenCach
       recordSuccess: async (k, at) => (await shared()).health.recordSuccess(k, at),
       claimForcedRefresh: async (k, at, intervalMs) =>
         (await shared()).health.claimForcedRefresh(k, at, intervalMs),
+      claimTransition: async (k, topic, state, options) =>
+        (await shared()).health.claimTransition(k, topic, state, options),
     },
   };
 }
 
 /** A broker built from settings. */
 export function brokerFrom(settings: Settings): Broker {
-  return new Broker({ config: configFrom(settings), secrets: secretsFrom(settings), ...cacheFrom(settings) });
+  const events = publisherFor(settings.events.publish);
+  return new Broker({
+    config: configFrom(settings),
+    secrets: secretsFrom(settings),
+    ...cacheFrom(settings),
+    ...(events ? { events } : {}),
+    expiryWarningMs: settings.events.expiryWarningMs,
+  });
 }
 
 let shared: Broker | undefined;

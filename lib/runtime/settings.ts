@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { SealingKeySetting } from "../cache/shared-token-cache.ts";
 import type { AuditSetting } from "../audit/audit-trail.ts";
+import type { EventsSetting } from "../events/lifecycle-events.ts";
 import { ConfigError } from "../errors.ts";
 
 /**
@@ -25,6 +26,8 @@ export interface Settings {
   prewarm: { windowMs: number; concurrency: number };
   /** Where audit records go: stdout (Lambda; the stage's subscription delivers them) or a file. */
   audit: AuditSetting;
+  /** Where lifecycle events go, and how close a known expiry is an event. */
+  events: { publish: EventsSetting; expiryWarningMs: number };
 }
 
 type Issue = { path: string; message: string };
@@ -82,6 +85,16 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     audit = { kind: "file", path: auditSetting.slice(5) };
   else if (auditSetting !== "stdout") bad("BROKER_AUDIT", 'expected "stdout" or "file:<path>"');
 
+  const eventsSetting = env.BROKER_EVENTS ?? "none";
+  let publish: EventsSetting = { kind: "none" };
+  if (eventsSetting.startsWith("file:") && eventsSetting.length > 5)
+    publish = { kind: "file", path: eventsSetting.slice(5) };
+  else if (eventsSetting.startsWith("eventbridge:") && eventsSetting.length > 12)
+    publish = { kind: "eventbridge", bus: eventsSetting.slice(12) };
+  else if (eventsSetting !== "none")
+    bad("BROKER_EVENTS", 'expected "none", "eventbridge:<bus name or ARN>" or "file:<path>"');
+  const expiryWarningMs = number("BROKER_EXPIRY_WARNING_DAYS", 30, 1, 365) * 86_400_000;
+
   const settings: Settings = {
     config,
     secrets,
@@ -89,6 +102,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     cache,
     corsOrigins,
     audit,
+    events: { publish, expiryWarningMs },
     allowAnonymous: env.BROKER_ALLOW_ANONYMOUS === "true",
     prewarm: {
       windowMs: number("BROKER_PREWARM_WINDOW_SECONDS", 600, 1, 86_400) * 1000,

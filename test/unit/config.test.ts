@@ -444,6 +444,7 @@ describe("settings (lib/runtime/settings.ts)", () => {
       allowAnonymous: false,
       prewarm: { windowMs: 600_000, concurrency: 4 },
       audit: { kind: "stdout" },
+      events: { publish: { kind: "none" }, expiryWarningMs: 30 * 86_400_000 },
     });
   });
 });
