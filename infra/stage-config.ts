@@ -62,6 +62,17 @@ export const stageConfigSchema = z.strictObject({
     }),
     { delivery: "s3", retentionDays: 400 },
   ),
+  /**
+   * Lifecycle events: published to this EventBridge bus (a name in the stage's account; absent:
+   * the default bus); a known expiry this many days away is an event.
+   */
+  events: z._default(
+    z.strictObject({
+      busName: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,256}$/, "an event bus name"))),
+      expiryWarningDays: z._default(z.int().check(z.minimum(1), z.maximum(365)), 30),
+    }),
+    { expiryWarningDays: 30 },
+  ),
   /** KMS keys (ARNs) of customer-managed keys that encrypt the connections' secrets, if any. */
   secretsKmsKeyArns: z._default(z.array(arn), []),
 });

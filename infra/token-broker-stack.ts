@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
@@ -32,6 +33,7 @@ export class TokenBrokerStack extends Stack {
   readonly table: dynamodb.Table;
   readonly tableKey: kms.Key;
   readonly #tokens: TokenTable;
+  #busArn = "";
 
   constructor(scope: Construct, id: string, props: TokenBrokerStackProps) {
     super(scope, id, props);
@@ -56,7 +58,17 @@ export class TokenBrokerStack extends Stack {
     const tableKey = (this.tableKey = tokens.key);
     this.#tokens = tokens;
 
+    // --- Lifecycle events: the stage's bus (or the default one), PutEvents on it only.
+    const busName = stage.events.busName ?? "default";
+    this.#busArn = this.formatArn({
+      service: "events",
+      resource: "event-bus",
+      resourceName: busName,
+    });
+
     const commonEnvironment = {
+      BROKER_EVENTS: `eventbridge:${busName}`,
+      BROKER_EXPIRY_WARNING_DAYS: String(stage.events.expiryWarningDays),
       BROKER_CACHE: `dynamodb:${this.table.tableName}`,
       // The broker seals token fields under data keys from the table's key (envelope encryption).
       BROKER_SEALING_KEY: `kms:${tableKey.keyArn}`,
@@ -149,6 +161,9 @@ export class TokenBrokerStack extends Stack {
   /** The token table's access, and exactly the secrets of the connections this function serves. */
   #grantBrokerAccess(fn: BrokerFunction, served: readonly ConnectionConfig[], stage: StageConfig) {
     this.#tokens.grantTokenAccess(fn.role);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [this.#busArn] }),
+    );
     fn.grantSecrets(
       served.map((c) => c.secret),
       stage.secretsKmsKeyArns,

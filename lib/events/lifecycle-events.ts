@@ -174,7 +174,7 @@ export class LifecycleEvents {
     await this.#publisher?.publish({
       type: event.type,
       detail: { connection, at: new Date(this.#now()).toISOString(), ...event.detail },
-    } as LifecycleEvent);
+    });
     logger.info("lifecycle event published", { connection, eventType: event.type });
   }
 

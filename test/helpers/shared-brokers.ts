@@ -16,6 +16,7 @@ import { localDynamoDbClient } from "../../lib/local/dynamodb-local.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
 import { MemorySecrets } from "./secrets.ts";
 import { deliveredAsHeaders } from "./delivery.ts";
+import type { EventPublisher } from "../../lib/events/lifecycle-events.ts";
 
 /** One local key for every simulated instance, as one KMS key serves a stage. */
 export const testSealer = new TokenSealer(localDataKeys(new Uint8Array(32).fill(7)));
@@ -43,7 +44,12 @@ export function instance(
   table: string,
   connections: Record<string, unknown>,
   secrets: Record<string, Record<string, string>>,
-  options: { now: () => number; cache?: DynamoDbTokenLoaderOptions },
+  options: {
+    now: () => number;
+    cache?: DynamoDbTokenLoaderOptions;
+    events?: EventPublisher;
+    expiryWarningMs?: number;
+  },
 ): Instance {
   const store = new DynamoDbTokenStore(client, table, testSealer);
   const health = new DynamoDbHealthStore(client, table);
@@ -56,6 +62,8 @@ export function instance(
     health,
     now: options.now,
     http: new HttpClient({ maxAttempts: 1 }, { sleep: async () => {} }),
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.expiryWarningMs ? { expiryWarningMs: options.expiryWarningMs } : {}),
   });
   return { broker, secrets: secretSource, store, health };
 }

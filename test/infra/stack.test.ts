@@ -89,6 +89,30 @@ describe.each(["dev", "prod"])("stage %s", (stageName) => {
     expect(violations).toEqual([]);
   });
 
+  it("publishes lifecycle events to the stage's bus: PutEvents on that bus only, from both functions", () => {
+    const bus = production ? "platform-events" : "default";
+    const statements = (
+      Object.values(t.findResources("AWS::IAM::Policy")) as {
+        Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+      }[]
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const putEvents = statements.filter((s) => JSON.stringify(s.Action).includes("events:"));
+    expect(putEvents.length).toBe(2); // token and prewarm functions
+    for (const statement of putEvents) {
+      expect(statement.Action).toBe("events:PutEvents");
+      expect(JSON.stringify(statement.Resource)).toContain(`:event-bus/${bus}`);
+      expect(JSON.stringify(statement.Resource)).not.toContain("*");
+    }
+    t.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({
+          BROKER_EVENTS: `eventbridge:${bus}`,
+          BROKER_EXPIRY_WARNING_DAYS: production ? "45" : "30",
+        }),
+      },
+    });
+  });
+
   it("delivers the token function's audit records to their own encrypted bucket, with the stage's retention", () => {
     const retentionDays = production ? 2557 : 400;
     t.hasResourceProperties("AWS::Logs::SubscriptionFilter", {
@@ -539,7 +563,7 @@ describe("the deployed bundles", () => {
     },
   );
 
-  it("the token function's cold start reads neither the shared cache (DynamoDB, KMS) nor the SDK's unused credential providers", () => {
+  it("the token function's cold start reads neither the shared cache (DynamoDB, KMS), EventBridge nor the SDK's unused credential providers", () => {
     const { all, atInit, builtinsAtInit } = bundled("functions/token/handler.ts");
     const lazy = [
       "node_modules/@aws-sdk/client-dynamodb/",
@@ -552,6 +576,8 @@ describe("the deployed bundles", () => {
       "node_modules/@aws-sdk/credential-provider-ini/",
       // jose: read by the first JWT the process signs (a minted credential, a client assertion).
       "node_modules/jose/",
+      // EventBridge: read by the first lifecycle event the process publishes.
+      "node_modules/@aws-sdk/client-eventbridge/",
     ];
     for (const part of lazy) {
       expect(

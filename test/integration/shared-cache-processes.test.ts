@@ -4,6 +4,9 @@ import { type BrokerProcess, startBrokerProcess } from "../helpers/broker-proces
 import { sendJson } from "../helpers/http-server.ts";
 import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
 import { newTable, useDynamoDbLocal } from "../helpers/shared-brokers.ts";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * Separate broker processes (`npm start`, each with its own memory, secrets and HTTP client) that
@@ -47,6 +50,7 @@ describe("shared cache across processes", () => {
   it("a lease holder killed after its refresh reached the upstream: nobody replays that refresh token", async () => {
     const victim: { process?: BrokerProcess } = {};
     let killed = false;
+    const eventsFile = join(mkdtempSync(join(tmpdir(), "events-")), "events.jsonl");
     const upstream = await ledger({
       // The first token lives 6 s: handed out (over the 5 s floor), already inside its skew, so the
       // next request refreshes it; a second later nobody may serve it any more.
@@ -66,7 +70,7 @@ describe("shared cache across processes", () => {
         workspace: "ws",
         skewSeconds: 10,
       },
-      { BROKER_LEASE_SECONDS: "2" },
+      { BROKER_LEASE_SECONDS: "2", BROKER_EVENTS: `file:${eventsFile}` },
     )) as [BrokerProcess, BrokerProcess, BrokerProcess, BrokerProcess];
     victim.process = a;
     const issued = await a.token("ledger");
@@ -92,6 +96,17 @@ describe("shared cache across processes", () => {
     // The chain goes on from the new exchange: a later refresh is no reuse either.
     expect((await b.token("ledger")).status).toBe(200);
     expect(upstream.reuseDetected()).toBe(0);
+    // Operators are told once, by the instance that took the dead holder's lease over.
+    const events = readFileSync(eventsFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: "lease-holder-died",
+        detail: expect.objectContaining({ connection: "ledger" }),
+      }),
+    ]);
   });
 
   it("whoever fails the refresh serves the stored token while it is usable, in every process", async () => {
