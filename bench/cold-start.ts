@@ -12,6 +12,7 @@ import { parseResolvedConfig } from "../lib/config/resolved-config.ts";
 import { resolvedConfigOf } from "../lib/local/config-env.ts";
 import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
+import { AUDIT_SINK } from "./fixtures.ts";
 
 export interface BundleReport {
   name: string;
@@ -241,6 +242,10 @@ export async function coldStart(
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
     POWERTOOLS_LOG_LEVEL: "ERROR",
+    // As deployed: events to EventBridge (its client loads with the first event, none here) and
+    // an audit line per request (to nowhere: the bench prints its own output).
+    BROKER_EVENTS: "eventbridge:default",
+    BROKER_AUDIT: AUDIT_SINK,
   };
   const coldRequest = (name: string, connection: string, floor: string): ColdRequest => {
     const [b, t] = interleaved(

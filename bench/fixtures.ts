@@ -38,6 +38,10 @@ export function connections(tokenUrl: string) {
       tokenUrl,
       clientAuth: { method: "client_secret_post" },
       access: [{ scopes: ["broker/token"] }],
+      delivery: "headers",
     },
   };
 }
+
+/** Audit records are written as in Lambda (one line per request), to nowhere: a bench prints its own. */
+export const AUDIT_SINK = "file:/dev/null";

@@ -8,6 +8,7 @@ import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
 import { type Latency, measure, summarize } from "./stats.ts";
 import { readSettings } from "../lib/runtime/settings.ts";
+import { AUDIT_SINK } from "./fixtures.ts";
 
 export interface ProxyResult {
   requests: number;
@@ -92,7 +93,7 @@ export async function proxyOverhead(
       }),
       secrets: new CachedSecretSource(localFileSecrets(secretsFile), { maxAgeMs: 3_600_000 }),
     });
-    const handler = createTokenHandler(() => broker, readSettings({}));
+    const handler = createTokenHandler(() => broker, readSettings({ BROKER_AUDIT: AUDIT_SINK }));
     const run = async (name: string) => {
       const event = proxyEvent(name);
       const primed = await handler(event, context);

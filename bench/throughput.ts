@@ -9,7 +9,7 @@ import { serveLocally, serverUrl } from "../lib/http/local-gateway.ts";
 import { localAuthFromEnv } from "../lib/local/local-auth.ts";
 import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
-import { connections } from "./fixtures.ts";
+import { connections, AUDIT_SINK } from "./fixtures.ts";
 import { readSettings } from "../lib/runtime/settings.ts";
 
 export interface LoadReport {
@@ -68,7 +68,7 @@ export async function throughput(
   const auth = await localAuthFromEnv({ BROKER_LOCAL_AUTH: "dev" });
   if (auth.mode !== "dev") throw new Error("dev auth expected");
   const server = await serveLocally(
-    createTokenHandler(() => broker, readSettings({})),
+    createTokenHandler(() => broker, readSettings({ BROKER_AUDIT: AUDIT_SINK })),
     0,
     { authorizer: auth.authorizer },
   );

@@ -12,7 +12,7 @@ import { localDataKeys, TokenSealer } from "../lib/cache/token-sealer.ts";
 import { parseConfig } from "../lib/config/broker-config.ts";
 import { CachedSecretSource } from "../lib/secrets/cached-secret-source.ts";
 import { localFileSecrets } from "../lib/secrets/local-file-secrets.ts";
-import { connections } from "./fixtures.ts";
+import { connections, AUDIT_SINK } from "./fixtures.ts";
 import { interleave, type Latency, measure, summarize } from "./stats.ts";
 import { readSettings } from "../lib/runtime/settings.ts";
 
@@ -80,7 +80,7 @@ export async function warmPath(
   const event = tokenEvent();
 
   const memoryBroker = new Broker({ config, secrets: secrets() });
-  const memoryHandler = createTokenHandler(() => memoryBroker, readSettings({}));
+  const memoryHandler = createTokenHandler(() => memoryBroker, readSettings({ BROKER_AUDIT: AUDIT_SINK }));
   await memoryHandler(event, context);
   const memoryHit = summarize(await measure(requests, 1, () => memoryHandler(event, context)));
 
@@ -95,7 +95,7 @@ export async function warmPath(
     secrets: secrets(),
     cache: new MemoryTokenCache({ maxEntries: 0, next: new DynamoDbTokenLoader(store).load }),
   });
-  const sharedHandler = createTokenHandler(() => sharedBroker, readSettings({}));
+  const sharedHandler = createTokenHandler(() => sharedBroker, readSettings({ BROKER_AUDIT: AUDIT_SINK }));
   const primed = await sharedHandler(event, context);
   if (primed.statusCode !== 200) throw new Error(`priming failed: ${primed.body}`);
   const key = sharedBroker.itemKeyOf("bench") as string;

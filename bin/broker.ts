@@ -35,7 +35,7 @@ const COMMANDS: Record<string, Command> = {
       for (const c of config.connections.values()) {
         const access = c.access ? `${c.access.length} access rule(s)` : "no access rules: nobody can use it";
         out(
-          `  ${c.name}: ${c.scheme}${c.preset ? ` (preset ${c.preset})` : ""}, delivery ${c.delivery}, secret ${c.secret}, ${access}`,
+          `  ${c.name}: ${c.scheme}${c.preset ? ` (preset ${c.preset})` : ""}, exposure ${c.exposure}, delivery ${c.delivery}, secret ${c.secret}, ${access}`,
         );
       }
     },
