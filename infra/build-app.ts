@@ -1,11 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { App, type AppProps, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
-import { serializeResolvedConfig } from "../lib/config/resolved-config.ts";
 import { readJsonFile } from "../lib/config/json-file.ts";
-import { loadDeployableConfig } from "./deployed-upstreams.ts";
 import { parseStages, selectStage } from "./stage-config.ts";
 import { TokenBrokerStack } from "./token-broker-stack.ts";
 
@@ -25,19 +21,10 @@ export function buildApp(props: AppProps = {}): { app: App; stack: TokenBrokerSt
   const stagesFile = (app.node.tryGetContext("stages") as string | undefined) ?? "infra/stages.json";
   const stages = parseStages(readJsonFile(stagesFile, "pass -c stages=<file>"), stagesFile);
   const [stageName, stage] = selectStage(stages, app.node.tryGetContext("stage") as string | undefined);
-  const brokerConfigPath = resolve(stage.brokerConfig);
-  const brokerConfig = loadDeployableConfig(brokerConfigPath, stage.brokerConfig);
-  // What the functions load: the config as validated here (no schema library in their bundles).
-  const resolvedConfigPath = join(
-    mkdtempSync(join(tmpdir(), "broker-config-")),
-    "broker.config.resolved.json",
-  );
-  writeFileSync(resolvedConfigPath, serializeResolvedConfig(brokerConfig, { upstreamPolicy: "deployed" }));
+  // The stack's TokenBroker validates the stage's connections file (and writes what the functions load).
   const stack = new TokenBrokerStack(app, `TokenBroker-${stageName}`, {
     stageName,
     stage,
-    brokerConfig,
-    resolvedConfigPath,
     ...(stage.env ? { env: stage.env } : {}),
     description: `Token broker, stage ${stageName}`,
   });

@@ -28,7 +28,11 @@ export function deployedUpstreamIssues(rawConfig: unknown): { path: string; mess
  * URL policy's together, every bad field with its path.
  */
 export function loadDeployableConfig(path: string, source: string): BrokerConfig {
-  const json = readJsonFile(path);
+  return deployableConfig(readJsonFile(path), source);
+}
+
+/** The same for a connections object (a file's content). */
+export function deployableConfig(json: unknown, source: string): BrokerConfig {
   const issues = deployedUpstreamIssues(json);
   let config: BrokerConfig | undefined;
   try {

@@ -1,5 +1,7 @@
-import { copyFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { copyFileSync, cpSync, existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   ArnFormat,
   AssetHashType,
@@ -13,14 +15,46 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { bundleFunction } from "../bundling.ts";
+
+/**
+ * In an installed package the functions come prebuilt (dist/assets/<handler>/: bundled when the
+ * package was built, the bytes its tests ran), so a consumer's synth needs neither esbuild nor our
+ * sources. In this repository they are bundled from source at synth.
+ */
+const PREBUILT = fileURLToPath(new URL("../../assets/", import.meta.url));
+const bundling = existsSync(PREBUILT) ? undefined : await import("../bundling.ts");
+
+function functionCode(handler: BrokerFunctionProps["handler"], configPath: string): lambda.Code {
+  const prebuilt = join(PREBUILT, handler);
+  if (!bundling) {
+    const staged = mkdtempSync(join(tmpdir(), `broker-${handler}-`));
+    cpSync(prebuilt, staged, { recursive: true });
+    copyFileSync(configPath, join(staged, RESOLVED_CONFIG_FILE));
+    return lambda.Code.fromAsset(staged);
+  }
+  const entry = fileURLToPath(new URL(`../../functions/${handler}/handler.ts`, import.meta.url));
+  return lambda.Code.fromAsset(dirname(entry), {
+    // The hash of what is deployed, so that a change anywhere in lib/ or the config redeploys.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry("unused-local-bundling-only"),
+      local: {
+        tryBundle(outputDir) {
+          bundling.bundleFunction(entry, outputDir);
+          copyFileSync(configPath, join(outputDir, RESOLVED_CONFIG_FILE));
+          return true;
+        },
+      },
+    },
+  });
+}
 
 /** Where the resolved config sits in each function's asset. */
 export const RESOLVED_CONFIG_FILE = "broker.config.resolved.json";
 
 export interface BrokerFunctionProps {
-  /** Path of the handler module (functions/<name>/handler.ts). */
-  entry: string;
+  /** Which function: its handler is functions/<handler>/handler.ts. */
+  handler: "token" | "prewarm";
   description: string;
   memorySize: number;
   timeout: Duration;
@@ -56,23 +90,8 @@ export class BrokerFunction extends Construct {
       description: `${props.description} (execution role)`,
     });
     this.logGroup.grantWrite(this.role);
-    const configPath = props.resolvedConfigPath;
-    const entry = resolve(props.entry);
     this.function = new lambda.Function(this, "Function", {
-      code: lambda.Code.fromAsset(dirname(entry), {
-        // The hash of what is deployed, so that a change anywhere in lib/ or the config redeploys.
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: {
-          image: DockerImage.fromRegistry("unused-local-bundling-only"),
-          local: {
-            tryBundle(outputDir) {
-              bundleFunction(entry, outputDir);
-              copyFileSync(configPath, join(outputDir, RESOLVED_CONFIG_FILE));
-              return true;
-            },
-          },
-        },
-      }),
+      code: functionCode(props.handler, props.resolvedConfigPath),
       handler: "index.handler",
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,

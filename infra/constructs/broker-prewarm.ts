@@ -35,7 +35,7 @@ export class BrokerPrewarm extends Construct {
     super(scope, id);
     const maxSkew = Math.max(...props.connections.map((c) => ("skewSeconds" in c ? c.skewSeconds : 0)));
     this.function = new BrokerFunction(this, "Function", {
-      entry: "functions/prewarm/handler.ts",
+      handler: "prewarm",
       description: `${props.service}: scheduled token prewarm`,
       // Refreshes a few connections at a time, each within the upstream timeout and retries.
       memorySize: 256,
