@@ -12,9 +12,9 @@ const shared = {
 } as const;
 
 /**
- * Four suites: unit tests need neither Java nor a browser; integration and infra tests share one
+ * Five suites: unit tests need neither Java nor a browser; integration and infra tests share one
  * DynamoDB Local (started by the global setup, so only those suites need Java); browser tests drive
- * Chromium. `npm test` runs them all; `npm run test:unit` and the others run one.
+ * Chromium; package tests build, pack and install the packages. `npm test` runs them all; `npm run test:unit` and the others run one.
  */
 export default defineConfig({
   test: {
@@ -37,6 +37,8 @@ export default defineConfig({
         },
       },
       { test: { ...shared, name: "browser", include: ["test/browser/**/*.test.ts"] } },
+      // The packages as other projects install them (npm pack, fresh projects in a temp directory).
+      { test: { ...shared, name: "package", include: ["test/package/**/*.test.ts"] } },
     ],
   },
 });

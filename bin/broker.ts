@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `npm run broker -- <command> [options]`: operator commands, with the same environment as
  * `npm start`. Arguments are parsed with node:util parseArgs (unknown options are errors); every
@@ -15,6 +16,9 @@ interface Command {
   options: NonNullable<ParseArgsConfig["options"]>;
   run(values: Record<string, unknown>, positionals: string[]): Promise<void>;
 }
+
+/** How the user ran this: from a clone (`npm run broker --`) or installed (`token-broker`, npx). */
+const PROGRAM = /bin[\\/]broker\.ts$/.test(process.argv[1] ?? "") ? "npm run broker --" : "token-broker";
 
 const out = (value: unknown) =>
   process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
@@ -112,7 +116,7 @@ class UsageError extends Error {}
 
 function usage(): string {
   const lines = Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(30)} ${c.summary}`);
-  return ["usage: npm run broker -- <command> [options]   (every command takes --help)", ...lines].join("\n");
+  return [`usage: ${PROGRAM} <command> [options]   (every command takes --help)`, ...lines].join("\n");
 }
 
 const { describeForOperator } = await import("../lib/local/operator-errors.ts");
@@ -134,11 +138,11 @@ if (commandName === "--help" || commandName === "-h" || commandName === "help") 
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    if (parsed.values.help) out(`usage: npm run broker -- ${command.usage}\n\n${command.summary}`);
+    if (parsed.values.help) out(`usage: ${PROGRAM} ${command.usage}\n\n${command.summary}`);
     else await command.run(parsed.values, parsed.positionals);
   } catch (error) {
     if (error instanceof UsageError) {
-      err(`${error.message}\nusage: npm run broker -- ${command.usage}`);
+      err(`${error.message}\nusage: ${PROGRAM} ${command.usage}`);
       process.exitCode = 2;
     } else {
       // One line (a config error: one per bad field), never a stack trace, never "logged".

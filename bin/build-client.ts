@@ -1,10 +1,5 @@
-/** `npm run build:client`: client/dist/broker-client.js (and .d.ts), with its size. */
-import { execFileSync } from "node:child_process";
-import { buildClient } from "../client/build.ts";
+/** `npm run build:client`: client/dist/ (bundle, declarations, contract types), with its size. */
+import { buildClientPackage } from "../client/build.ts";
 
-const { file, bytes, gzipBytes } = await buildClient();
-// Types for apps: checked against the DOM library alone (no Node types), as a browser app sees them.
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "client/tsconfig.json"], {
-  stdio: "inherit",
-});
+const { file, bytes, gzipBytes } = await buildClientPackage();
 process.stdout.write(`${file}: ${bytes} bytes minified, ${gzipBytes} bytes gzipped\n`);

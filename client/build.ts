@@ -1,10 +1,26 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import openapiTS, { astToString } from "openapi-typescript";
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** The API contract the client's types are generated from. */
+export const CONTRACT = join(here, "..", "docs", "openapi.json");
+export const GENERATED_TYPES = join(here, "src", "openapi.ts");
+
+/** The client's types for the contract's schemas and operations (openapi-typescript, dev-only). */
+export async function contractTypes(): Promise<string> {
+  return astToString(await openapiTS(pathToFileURL(CONTRACT)), {
+    fileName: "openapi.ts",
+  }).replace(
+    /^/,
+    "/**\n * Generated from docs/openapi.json by openapi-typescript (npm run build:client). Do not edit.\n */\n\n",
+  );
+}
 
 /**
  * Builds the browser client to one minified ESM file (client/dist/broker-client.js) and returns
@@ -29,4 +45,26 @@ export async function buildClient(
   const file = join(outDir, "broker-client.js");
   writeFileSync(file, code);
   return { file, bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
+}
+
+/**
+ * The client package's contents (client/dist/): the generated contract types (written to
+ * src/openapi.ts too, so the sources type-check against the contract), the minified bundle and
+ * declarations checked against the DOM library alone (no Node types), as a browser app sees them.
+ */
+export async function buildClientPackage(): Promise<{ file: string; bytes: number; gzipBytes: number }> {
+  writeFileSync(GENERATED_TYPES, await contractTypes());
+  const built = await buildClient();
+  execFileSync(
+    process.execPath,
+    [join(here, "..", "node_modules", "typescript", "bin", "tsc"), "-p", join(here, "tsconfig.json")],
+    {
+      stdio: "inherit",
+    },
+  );
+  for (const file of ["broker-client.d.ts"]) {
+    const path = join(here, "dist", file);
+    writeFileSync(path, readFileSync(path, "utf8").replace(/(["'])\.\/openapi\.ts\1/g, '"./openapi.js"'));
+  }
+  return built;
 }

@@ -8,24 +8,19 @@
  * media type, and never causes a renewal or a second send.
  */
 
-/** A credential as `POST /v1/connections/{name}/token` returns it. */
-export interface Credential {
-  connection: string;
-  headers: Record<string, string>;
-  /** ISO 8601. */
-  expiresAt: string;
-  expiresIn: number;
-  /** Exchanged tokens: names the token (never is it); report it when the upstream rejects it. */
-  tokenId?: string;
-}
+import type { components } from "./openapi.ts";
 
-export interface ConnectionSummary {
-  name: string;
-  scheme: string;
-  preset?: string;
-  description?: string;
-  delivery: "headers" | "proxy" | "both";
-}
+// The answers' shapes come from the API contract (docs/openapi.json, generated into openapi.ts at
+// build time), so the client and the contract cannot drift.
+
+/** A credential as `POST /v1/connections/{name}/token` returns it. */
+export type Credential = components["schemas"]["Credential"];
+
+/** A connection as `GET /v1/connections` lists it, with its delivery and exposure class. */
+export type ConnectionSummary = components["schemas"]["ConnectionSummary"];
+
+/** The broker's own RFC 9457 problem body. */
+export type Problem = components["schemas"]["Problem"];
 
 export interface BrokerClientOptions {
   /** The broker's base URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com. */
@@ -121,7 +116,7 @@ export class BrokerClient {
   /** The connections this caller may use. */
   async connections(options: { signal?: AbortSignal } = {}): Promise<ConnectionSummary[]> {
     const response = await this.#broker("GET", "/v1/connections", options.signal);
-    return ((await response.json()) as { connections: ConnectionSummary[] }).connections;
+    return ((await response.json()) as components["schemas"]["ConnectionList"]).connections;
   }
 
   /**

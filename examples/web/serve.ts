@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -12,7 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
  * from client/src (so the page always runs the client the tests test).
  */
 export async function startExampleWeb(port = 0): Promise<{ url: string; close(): Promise<void> }> {
-  const { file } = await buildClient();
+  // Its own directory: a package build writing client/dist/ meanwhile never hands the page half a file.
+  const { file } = await buildClient(mkdtempSync(join(tmpdir(), "example-web-")));
   const files: Record<string, [string, string]> = {
     "/": ["text/html; charset=utf-8", join(here, "index.html")],
     "/index.html": ["text/html; charset=utf-8", join(here, "index.html")],
