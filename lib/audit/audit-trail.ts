@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { appendFileSync } from "node:fs";
+import { openSync, writeSync } from "node:fs";
 import { type AuditNote, type AuditRecord } from "./audit-record.ts";
 
 /** Where records go: stdout in Lambda (the log subscription picks them out), a file or stdout locally. */
@@ -11,7 +11,8 @@ export function auditSink(setting: AuditSetting): AuditSink {
   // Written straight to stdout, as Powertools' logger does: one JSON object per line, not wrapped
   // by the runtime's console, so the subscription filter can match on `audit`.
   if (setting.kind === "stdout") return (record) => void process.stdout.write(`${JSON.stringify(record)}\n`);
-  return (record) => appendFileSync(setting.path, `${JSON.stringify(record)}\n`);
+  let fd: number | undefined; // opened once, on the first record: one write per request after that
+  return (record) => void writeSync((fd ??= openSync(setting.path, "a")), `${JSON.stringify(record)}\n`);
 }
 
 const current = new AsyncLocalStorage<AuditNote>();

@@ -84,34 +84,9 @@ class EventBridgePublisher implements EventPublisher {
   }
 
   async publish(event: LifecycleEvent): Promise<void> {
-    this.#send ??= this.#client();
-    await (
-      await this.#send
-    )(event);
-  }
-
-  async #client(): Promise<(event: LifecycleEvent) => Promise<void>> {
-    const [{ EventBridgeClient, PutEventsCommand }, { boundedAwsClient }] = await Promise.all([
-      import("@aws-sdk/client-eventbridge"),
-      import("../runtime/aws-call-limits.ts"),
-    ]);
-    const client = new EventBridgeClient(boundedAwsClient());
-    return async (event) => {
-      const { FailedEntryCount, Entries } = await client.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: this.#bus,
-              Source: EVENT_SOURCE,
-              DetailType: event.type,
-              Detail: JSON.stringify(event.detail),
-            },
-          ],
-        }),
-      );
-      if (FailedEntryCount)
-        throw new Error(`PutEvents refused the event: ${Entries?.[0]?.ErrorCode ?? "unknown"}`);
-    };
+    this.#send ??= import("../runtime/deferred.ts").then((m) => m.eventBridgeSender(this.#bus));
+    const send = await this.#send;
+    await send(event);
   }
 }
 

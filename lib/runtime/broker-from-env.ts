@@ -57,9 +57,7 @@ export function cacheFrom(settings: Pick<Settings, "cache">): { cache: TokenCach
   // connection's request: a process that only mints credentials never loads it.
   let loaded: Promise<ReturnType<typeof sharedTokenCache>> | undefined;
   const shared = () =>
-    (loaded ??= import("../cache/shared-token-cache.ts").then((m) =>
-      m.sharedTokenCache({ table, sealingKey, leaseMs }),
-    ));
+    (loaded ??= import("./deferred.ts").then((m) => m.sharedTokenCache({ table, sealingKey, leaseMs })));
   return {
     cache: new MemoryTokenCache({ next: async (...args) => (await shared()).load(...args) }),
     // Connection health lives in the same items, shared by every instance.
