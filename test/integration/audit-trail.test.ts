@@ -2,16 +2,15 @@ import type { Server } from "node:http";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenHandler } from "../../functions/token/handler.ts";
 import { AUDIT_FORMAT, type AuditRecord } from "../../lib/audit/audit-record.ts";
-import { LocalJwtAuthorizer } from "../../lib/auth/local-jwt-authorizer.ts";
 import { Broker } from "../../lib/broker.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
 import { serveLocally, serverUrl } from "../../lib/http/local-gateway.ts";
 import { readSettings } from "../../lib/runtime/settings.ts";
 import { HttpClient } from "../../lib/upstream/http-client.ts";
+import { callerIssuer } from "../helpers/callers.ts";
 import type { TestServer } from "../helpers/http-server.ts";
 import { startStaticBearerServer } from "../helpers/resource-servers.ts";
 import { MemorySecrets } from "../helpers/secrets.ts";
@@ -71,22 +70,8 @@ beforeAll(async () => {
     secrets: new MemorySecrets(SECRETS),
     http: new HttpClient({ maxAttempts: 1 }),
   });
-  const { publicKey, privateKey } = await generateKeyPair("RS256");
-  const authorizer = new LocalJwtAuthorizer({
-    jwks: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" }] }),
-    issuer: ISSUER,
-    audience: ["broker"],
-    requiredScopes: ["broker/token"],
-  });
-  const sign = (sub: string) =>
-    new SignJWT({ scope: "broker/token", client_id: "web-app" })
-      .setProtectedHeader({ alg: "RS256", kid: "k1" })
-      .setIssuer(ISSUER)
-      .setAudience("broker")
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime("10m")
-      .sign(privateKey);
+  const { authorizer, sign: signFor } = await callerIssuer(ISSUER);
+  const sign = (sub: string) => signFor(sub, { client_id: "web-app", aud: "broker" });
   caller = await sign("user-1");
   otherCaller = await sign("user-2");
   auditFile = join(mkdtempSync(join(tmpdir(), "audit-")), "audit.jsonl");

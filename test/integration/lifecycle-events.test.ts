@@ -46,15 +46,22 @@ async function fleet(connection: Record<string, unknown>, fields: Record<string,
   return { instances, clock, events, all, types: () => events.map((e) => e.type) };
 }
 
+/** A token endpoint that answers `status` + `error` while `failing` is set, then tokens. */
+async function flakyTokenEndpoint(status: number, error: string) {
+  const state = { failing: true, url: "" };
+  const server = await startServer(async (_req, res) =>
+    state.failing
+      ? sendJson(res, status, { error })
+      : sendJson(res, 200, { access_token: "at-ok", token_type: "Bearer", expires_in: 300 }),
+  );
+  db.closers.push(server.close);
+  state.url = server.url;
+  return state;
+}
+
 describe("lifecycle events: one per state change across 4 instances", () => {
   it("credentials rejected (breaker opened), then recovered after the backoff", async () => {
-    let refuse = true;
-    const upstream = await startServer(async (_req, res) =>
-      refuse
-        ? sendJson(res, 401, { error: "invalid_client" })
-        : sendJson(res, 200, { access_token: "at-ok", token_type: "Bearer", expires_in: 300 }),
-    );
-    db.closers.push(upstream.close);
+    const upstream = await flakyTokenEndpoint(401, "invalid_client");
     const f = await fleet(cc(upstream.url));
     await f.all();
     await f.all();
@@ -66,7 +73,7 @@ describe("lifecycle events: one per state change across 4 instances", () => {
       upstreamStatus: 401,
       retryAt: new Date(T0 + 30_000).toISOString(),
     });
-    refuse = false;
+    upstream.failing = false;
     f.clock.t += 31_000;
     await f.all();
     await f.all();
@@ -76,13 +83,7 @@ describe("lifecycle events: one per state change across 4 instances", () => {
   });
 
   it("refreshes keep failing: one event at the third failure in a row, not one per failure or instance", async () => {
-    let fail = true;
-    const upstream = await startServer(async (_req, res) =>
-      fail
-        ? sendJson(res, 500, { error: "server_error" })
-        : sendJson(res, 200, { access_token: "at-ok", token_type: "Bearer", expires_in: 300 }),
-    );
-    db.closers.push(upstream.close);
+    const upstream = await flakyTokenEndpoint(500, "server_error");
     const f = await fleet(cc(upstream.url));
     for (let round = 0; round < 6; round++) {
       await f.instances[round % 4]?.broker.getCredential("conn").catch(() => undefined);
@@ -90,12 +91,12 @@ describe("lifecycle events: one per state change across 4 instances", () => {
     }
     expect(f.types()).toEqual(["refreshes-failing"]);
     expect(f.events[0]?.detail).toMatchObject({ consecutiveFailures: 3, upstreamStatus: 500 });
-    fail = false;
+    upstream.failing = false;
     await f.all();
     expect(f.types()).toEqual(["refreshes-failing", "connection-recovered"]);
     expect(f.events[1]?.detail).toMatchObject({ previousState: "refreshes-failing" });
     // A single failure after recovery is not "keeps failing".
-    fail = true;
+    upstream.failing = true;
     f.clock.t += 600_000;
     await f.instances[0]?.broker.getCredential("conn").catch(() => undefined);
     expect(f.types()).toHaveLength(2);
@@ -151,13 +152,7 @@ describe("lifecycle events across processes (npm start x 4 on DynamoDB Local)", 
   });
 
   it("refreshes failing, then recovered: one event per transition in the shared file", async () => {
-    let fail = true;
-    const upstream = await startServer(async (_req, res) =>
-      fail
-        ? sendJson(res, 500, { error: "server_error" })
-        : sendJson(res, 200, { access_token: "at-ok", token_type: "Bearer", expires_in: 300 }),
-    );
-    db.closers.push(upstream.close);
+    const upstream = await flakyTokenEndpoint(500, "server_error");
     const table = await newTable(db.client);
     const file = join(mkdtempSync(join(tmpdir(), "events-")), "events.jsonl");
     for (let i = 0; i < 4; i++) {
@@ -186,7 +181,7 @@ describe("lifecycle events across processes (npm start x 4 on DynamoDB Local)", 
       expect(answers.every((a) => a.status >= 500)).toBe(true);
     }
     expect(events().map((e) => e.type)).toEqual(["refreshes-failing"]);
-    fail = false;
+    upstream.failing = false;
     for (let round = 0; round < 2; round++) {
       const answers = await Promise.all(processes.flatMap((p) => [p.token("conn"), p.token("conn")]));
       expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));

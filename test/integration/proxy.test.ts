@@ -1,12 +1,11 @@
 import { request as httpRequest, type Server } from "node:http";
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTokenHandler } from "../../functions/token/handler.ts";
-import { LocalJwtAuthorizer } from "../../lib/auth/local-jwt-authorizer.ts";
 import { Broker } from "../../lib/broker.ts";
 import { parseConfig } from "../../lib/config/broker-config.ts";
 import { serveLocally, serverUrl } from "../../lib/http/local-gateway.ts";
 import { logger } from "../../lib/observability/logger.ts";
+import { callerIssuer } from "../helpers/callers.ts";
 import type { TestServer } from "../helpers/http-server.ts";
 import { type LedgerServer, startLedgerServer } from "../helpers/ledger-server.ts";
 import { startSignatureServer, startStaticBearerServer } from "../helpers/resource-servers.ts";
@@ -108,21 +107,7 @@ beforeAll(async () => {
       brief: { clientId: "c", secretKey: "brief-secret-key-0123456789abcdef-0123" },
     }),
   });
-  const { publicKey, privateKey } = await generateKeyPair("RS256");
-  const authorizer = new LocalJwtAuthorizer({
-    jwks: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" }] }),
-    issuer: ISSUER,
-    audience: ["broker"],
-    requiredScopes: ["broker/token"],
-  });
-  const sign = (sub: string) =>
-    new SignJWT({ scope: "broker/token", client_id: "broker" })
-      .setProtectedHeader({ alg: "RS256", kid: "k1" })
-      .setIssuer(ISSUER)
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime("10m")
-      .sign(privateKey);
+  const { authorizer, sign } = await callerIssuer(ISSUER);
   callerToken = await sign("user-1");
   otherCaller = await sign("user-2");
   server = await serveLocally(
