@@ -26,7 +26,17 @@ export interface BundleReport {
   /** Median over rounds of this bundle's init divided by the baseline's in the same round. */
   initVsBaseline: number;
   initMsSamples: number;
+  /** Packages the broker loads only when used: their bytes at init (0 expected) and in later chunks. */
+  deferred: { module: string; atInit: number; later: number }[];
 }
+
+/** What a cold start must not read: each is loaded by the first request that needs it. */
+const DEFERRED = [
+  "@aws-sdk/client-eventbridge", // the first lifecycle event
+  "@aws-sdk/client-dynamodb", // the first shared-cache read
+  "@aws-sdk/client-kms", // the first sealed token
+  "jose", // the first JWT signed
+];
 
 export interface ColdRequest {
   name: string;
@@ -260,6 +270,7 @@ export async function coldStart(
     initBytes: sizeOf(b.loadedAtInit),
     totalBytes: Object.values(b.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0),
     top: contributors(b.metafile, b.loadedAtInit),
+    deferred: deferredOf(b.metafile, b.loadedAtInit),
     initMsMedian: init[i]!.msMedian,
     initVsBaseline: init[i]!.ratioMedian,
     initMsSamples: runs,
@@ -287,6 +298,20 @@ export async function coldStart(
       initVsBaseline: init.at(-1)!.ratioMedian,
     },
   };
+}
+
+function deferredOf(metafile: Metafile, atInit: string[]): BundleReport["deferred"] {
+  const init = new Set(atInit);
+  return DEFERRED.map((module) => {
+    const counts = { module, atInit: 0, later: 0 };
+    for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+      for (const [path, input] of Object.entries(inputs)) {
+        if (!path.includes(`node_modules/${module}/`)) continue;
+        counts[init.has(output) ? "atInit" : "later"] += input.bytesInOutput;
+      }
+    }
+    return counts;
+  }).filter((d) => d.atInit + d.later > 0);
 }
 
 function sizeOf(files: string[]): number {

@@ -129,6 +129,13 @@ ${[c.baseline, c.baselineWithoutKms, ...c.functions]
   .join("\n")}
 | token, the same code as one file (no code splitting) | ${kb(c.singleFile.initBytes)} | ${kb(c.singleFile.initBytes)} | ${c.singleFile.initMsMedian} | ${c.singleFile.initVsBaseline}x | |
 
+Read only when used, never at init, in the token function (bytes at init / in the chunk that loads
+them): ${(c.functions.find((f) => f.name === "token")?.deferred ?? [])
+    .map((d) => `${d.module} ${kb(d.atInit)} / ${kb(d.later)}`)
+    .join(", ")}. The EventBridge client is read by the first lifecycle event a process publishes
+(with the shared cache's chunk, one dynamic entry for both): a request that publishes nothing never
+reads it.
+
 Token init against the floor without KMS (DynamoDB and Secrets Manager clients only):
 **${ratio(c.functions[0]?.initVsBaseline ?? 0, c.baselineWithoutKms.initVsBaseline)}x** (ratio of the two paired medians).
 

@@ -44,6 +44,12 @@ export const connectionBase = {
   secret: text(1, 2048),
   /** Which callers may obtain this connection's credentials; absent means nobody (deny by default). */
   access: accessPolicy,
+  /**
+   * The secret field holding when the vendor expires this credential (an ISO 8601 date: an Entra
+   * client secret's end date, an API key's expiry): within the warning window, a
+   * `credential-near-expiry` event.
+   */
+  expiresAtField: z.optional(text(1, 256)),
 };
 
 /** Fields of schemes whose tokens come from an upstream and are cached. */

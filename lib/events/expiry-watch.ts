@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type { Connection } from "../connections/connection-registry.ts";
 import type { Secret } from "../secrets/secret-source.ts";
+import { logger } from "../observability/logger.ts";
 import type { LifecycleEvents } from "./lifecycle-events.ts";
 
 /** The secret field holding a certificate the connection presents (client assertions' x5t), if any. */
@@ -10,16 +11,51 @@ function certificateFieldOf(config: Connection["config"]): string | undefined {
   return jwt?.certificateField ?? auth?.certificateField;
 }
 
+interface KnownExpiry {
+  what: "certificate" | "secret";
+  field: string;
+  at: number;
+}
+
+/** The expiries a connection's secret declares: its certificate's notAfter, its `expiresAtField`. */
+function expiriesOf(config: Connection["config"], secret: Secret): KnownExpiry[] {
+  const found: KnownExpiry[] = [];
+  const certificate = certificateFieldOf(config);
+  const pem = certificate ? secret.fields[certificate] : undefined;
+  if (certificate && pem) {
+    try {
+      found.push({
+        what: "certificate",
+        field: certificate,
+        at: new X509Certificate(pem).validToDate.getTime(),
+      });
+    } catch {
+      // Not a certificate: the scheme answers that with its own problem.
+    }
+  }
+  const field = config.expiresAtField;
+  const declared = field ? Date.parse(secret.fields[field] ?? "") : Number.NaN;
+  if (field && Number.isFinite(declared)) found.push({ what: "secret", field, at: declared });
+  else if (field) {
+    logger.warn("the secret's expiry field is not an ISO 8601 date; no expiry warning", {
+      connection: config.name,
+      field,
+    });
+  }
+  return found;
+}
+
 /**
- * Known expiries: a certificate's notAfter, read once per secret version; within the window, one
- * `credential-near-expiry` event per certificate across every instance (claimed in the shared item).
+ * Known expiries (a certificate's notAfter, a date the secret declares), read once per secret
+ * version; within the window, one `credential-near-expiry` event per expiry across every instance
+ * (claimed in the shared item).
  */
 export class ExpiryWatch {
   readonly #events: LifecycleEvents;
   readonly #windowMs: number;
   readonly #now: () => number;
-  /** Per connection: the secret version last looked at, and whether there is nothing (more) to do. */
-  readonly #seen = new Map<string, { version: string; notAfter?: number; announced: boolean }>();
+  /** Per connection: the secret version last looked at, and its expiries not yet announced. */
+  readonly #seen = new Map<string, { version: string; pending: KnownExpiry[] }>();
 
   constructor(events: LifecycleEvents, windowMs: number, now: () => number) {
     this.#events = events;
@@ -28,39 +64,34 @@ export class ExpiryWatch {
   }
 
   async check(connection: Connection, secret: Secret): Promise<void> {
-    if (!this.#events.enabled) return;
-    const field = certificateFieldOf(connection.config);
-    if (!field) return;
-    const name = connection.config.name;
-    let seen = this.#seen.get(name);
+    const { config } = connection;
+    if (!this.#events.enabled || (!config.expiresAtField && !certificateFieldOf(config))) return;
+    let seen = this.#seen.get(config.name);
     if (seen?.version !== secret.versionId) {
-      seen = { version: secret.versionId, announced: false };
-      const pem = secret.fields[field];
-      try {
-        if (typeof pem === "string") seen.notAfter = new X509Certificate(pem).validToDate.getTime();
-      } catch {
-        // Not a certificate: the scheme answers that with its own problem.
-      }
-      this.#seen.set(name, seen);
+      seen = { version: secret.versionId, pending: expiriesOf(config, secret) };
+      this.#seen.set(config.name, seen);
     }
-    const { notAfter } = seen;
-    if (seen.announced || notAfter === undefined || notAfter - this.#now() > this.#windowMs) return;
-    seen.announced = true;
-    const expiresAt = new Date(notAfter).toISOString();
-    await this.#events.onTransition(
-      name,
-      connection.cacheKey,
-      "expiry",
-      `certificate:${field}:${expiresAt}`,
-      () => ({
-        type: "credential-near-expiry",
-        detail: {
-          what: "certificate",
-          field,
-          expiresAt,
-          daysLeft: Math.max(0, Math.floor((notAfter - this.#now()) / 86_400_000)),
-        },
-      }),
-    );
+    const now = this.#now();
+    const due = seen.pending.filter((e) => e.at - now <= this.#windowMs);
+    if (due.length === 0) return;
+    seen.pending = seen.pending.filter((e) => !due.includes(e));
+    for (const expiry of due) {
+      const expiresAt = new Date(expiry.at).toISOString();
+      await this.#events.onTransition(
+        config.name,
+        connection.cacheKey,
+        "expiry",
+        `${expiry.what}:${expiry.field}:${expiresAt}`,
+        () => ({
+          type: "credential-near-expiry",
+          detail: {
+            what: expiry.what,
+            field: expiry.field,
+            expiresAt,
+            daysLeft: Math.max(0, Math.floor((expiry.at - now) / 86_400_000)),
+          },
+        }),
+      );
+    }
   }
 }

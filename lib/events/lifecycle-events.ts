@@ -26,8 +26,13 @@ export interface LifecycleEventDetails {
   "secret-version-first-used": { secretVersion: string; previousSecretVersion: string };
   /** An instance died holding the refresh lease; its refresh token was dropped and the chain re-exchanged. */
   "lease-holder-died": { reExchanged: true };
-  /** A credential with a known expiry (a certificate's notAfter) is within the warning window of it. */
-  "credential-near-expiry": { what: "certificate"; field: string; expiresAt: string; daysLeft: number };
+  /** A credential with a known expiry (a certificate's notAfter, a date the secret declares) is near it. */
+  "credential-near-expiry": {
+    what: "certificate" | "secret";
+    field: string;
+    expiresAt: string;
+    daysLeft: number;
+  };
 }
 
 export type LifecycleEventType = keyof LifecycleEventDetails;

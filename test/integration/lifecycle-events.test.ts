@@ -145,6 +145,30 @@ describe("lifecycle events: one per state change across 4 instances", () => {
   });
 });
 
+describe("lifecycle events: expiries a secret declares", () => {
+  it("a client secret expiring within the window: one event across instances, none while it is far", async () => {
+    const upstream = await startTokenServer();
+    db.closers.push(upstream.close);
+    const expiresAt = new Date(T0 + 40 * 86_400_000).toISOString();
+    const f = await fleet(
+      { ...cc(upstream.url), expiresAtField: "clientSecretExpiresAt" },
+      { ...SECRET, clientSecretExpiresAt: expiresAt },
+    );
+    await f.all(3);
+    expect(f.types()).toEqual([]); // 40 days left, the window is 30
+    f.clock.t += 11 * 86_400_000;
+    await f.all(3);
+    await f.all(3);
+    expect(f.types()).toEqual(["credential-near-expiry"]);
+    expect(f.events[0]?.detail).toMatchObject({
+      what: "secret",
+      field: "clientSecretExpiresAt",
+      expiresAt,
+      daysLeft: 29,
+    });
+  });
+});
+
 describe("lifecycle events across processes (npm start x 4 on DynamoDB Local)", () => {
   const processes: BrokerProcess[] = [];
   afterAll(async () => {
