@@ -215,6 +215,20 @@ describe("audit trail: one record per decision, for every route and refusal", ()
       { decision: "refused", status: 400, problemType: `${P}bad-request`, connection: "signed" },
     ],
     [
+      "a body that is not JSON",
+      () => audit("POST", T("signed"), { headers: { "content-type": "text/plain" }, body: "hello" }),
+      { decision: "refused", status: 415, problemType: `${P}unsupported-media-type`, connection: "signed" },
+    ],
+    [
+      "a body over the limit",
+      () =>
+        audit("POST", T("signed"), {
+          headers: { "content-type": "application/json" },
+          body: " ".repeat(5000),
+        }),
+      { decision: "refused", status: 413, problemType: `${P}payload-too-large`, connection: "signed" },
+    ],
+    [
       "a forced refresh the connection does not allow",
       () =>
         audit("POST", T("oauth"), {
