@@ -21,7 +21,7 @@ const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 const npm = process.env.npm_execpath;
 
 /** Declarations keep the sources' `.ts` specifiers; a consumer resolves the emitted `.js`. */
-export function rewriteDeclarations(dir: string): void {
+function rewriteDeclarations(dir: string): void {
   for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
     const file = join(dir, entry);
     if (!file.endsWith(".d.ts") || !statSync(file).isFile()) continue;

@@ -5,7 +5,7 @@ import { logger } from "../observability/logger.ts";
  * Lifecycle events: a connection changed state. One event per change across every instance: the
  * shared item decides who publishes (TransitionStore.claimTransition, a conditional write), or
  * the refresh lease already did (lease takeover, a new secret version stored under the lease).
- * Never a value: names, versions ids, problem types, statuses and times. docs/operations.md#lifecycle-events
+ * Never a value: names, secret version ids, problem types, statuses and times. docs/operations.md#lifecycle-events
  * is the catalogue.
  */
 export const EVENT_SOURCE = "token-broker";
@@ -51,9 +51,6 @@ export type EventsSetting =
 
 /** Refreshes failing this many times in a row is an event (once, until the connection recovers). */
 export const FAILING_AFTER = 3;
-
-/** The connection states a transition claim records; `ok` is where a recovery lands. */
-export type HealthState = "ok" | "refreshes-failing" | `credentials-rejected:${string}`;
 
 /**
  * Where a state change is claimed: the shared item (DynamoDbHealthStore) or in process. `claimed`

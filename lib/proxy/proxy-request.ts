@@ -55,6 +55,8 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
   noteAudit({ proxy: { method: input.method, rule, upstreamHost: upstream.origin.host } });
   const started = performance.now();
   let credential = await broker.getCredential(input.connection);
+  // Noted before the call: a refusal after it (a timeout) still says which credential was sent.
+  noteAudit({ credential: credentialNote(credential) });
   let response = await send(settings, upstream, input, credential);
   let retried = false;
   if (response.status === 401 && credential.tokenId !== undefined) {

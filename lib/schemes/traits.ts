@@ -52,7 +52,7 @@ export const SCHEME_TRAITS: Readonly<Record<SchemeName, SchemeTraits>> = {
 
 /** What each class means to someone deciding on headers delivery (config errors and docs). */
 export const EXPOSURE_RISK: Readonly<Record<Exposure, string>> = {
-  "per-request": "a signature for one request that expires within seconds",
+  "per-request": "a signature for one request that expires within minutes at most",
   replayable:
     "a minted JWT without a short exp: anyone who copies it from a page can replay it until it expires, if ever",
   "long-lived": "a static credential: anyone who copies it from a page keeps it",

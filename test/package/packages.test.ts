@@ -185,6 +185,64 @@ console.log(JSON.stringify({ functions: types.filter((t: string) => t === "AWS::
       expect.arrayContaining([expect.stringMatching(/^AwsSolutions .*IAM5/)]),
     );
 
+    // The token function's asset is the prebuilt bundle plus the resolved config: it serves a
+    // request as deployed (memory cache and a secrets file standing in for DynamoDB and AWS).
+    const template = JSON.parse(readFileSync(join(dir, "cdk.out", "Storefront.template.json"), "utf8")) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+    };
+    const tokenFunction = Object.values(template.Resources).find(
+      (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Description).endsWith("token API"),
+    );
+    const asset = join(
+      dir,
+      "cdk.out",
+      `asset.${String(tokenFunction?.Properties.Code.S3Key).replace(/\.zip$/, "")}`,
+    );
+    writeFileSync(
+      join(dir, "secrets.json"),
+      JSON.stringify({
+        "storefront/payments": {
+          apiKey: "consumer-api-key",
+          jwtKey: "consumer-jwt-key-0123456789abcdef-XYZ",
+        },
+      }),
+    );
+    const event = JSON.parse(
+      readFileSync(join(root, "test", "fixtures", "apigw-v2-token-event.json"), "utf8"),
+    );
+    event.headers.origin = "https://shop.example.com";
+    event.pathParameters.name = "payments";
+    event.rawPath = event.requestContext.http.path = "/v1/connections/payments/token";
+    writeFileSync(join(dir, "event.json"), JSON.stringify(event));
+    writeFileSync(
+      join(dir, "invoke.mjs"),
+      `const { handler } = await import(process.env.LAMBDA_TASK_ROOT + "/index.mjs");
+const event = JSON.parse((await import("node:fs")).readFileSync("event.json", "utf8"));
+const context = { awsRequestId: "req-1", functionName: "token", getRemainingTimeInMillis: () => 15000 };
+process.stdout.write("RESULT " + JSON.stringify(await handler(event, context)) + "\\n");
+`,
+    );
+    const variables = tokenFunction?.Properties.Environment.Variables as Record<string, unknown>;
+    const served = run(node24, ["invoke.mjs"], dir, {
+      ...Object.fromEntries(Object.entries(variables).filter(([, v]) => typeof v === "string")),
+      LAMBDA_TASK_ROOT: asset,
+      BROKER_CACHE: "memory",
+      BROKER_SECRETS: `file:${join(dir, "secrets.json")}`,
+      BROKER_AUDIT: `file:${join(dir, "audit.jsonl")}`,
+      AWS_REGION: "eu-west-1",
+      POWERTOOLS_LOG_LEVEL: "ERROR",
+    });
+    const answer = JSON.parse(served.stdout.split("RESULT ")[1] ?? "{}") as {
+      statusCode?: number;
+      body?: string;
+    };
+    expect(answer.statusCode, served.stdout + served.stderr).toBe(200);
+    expect(Object.keys((JSON.parse(answer.body ?? "{}") as { headers: object }).headers)).toEqual([
+      "x-api-key",
+      "x-signature",
+    ]);
+    expect(readFileSync(join(dir, "audit.jsonl"), "utf8")).toContain('"decision":"issued"');
+
     // Bad connections fail the consumer's synth with every path and rule, in one pass.
     const bad = run(node24, ["app.ts"], dir, {
       CONNECTIONS: JSON.stringify({
