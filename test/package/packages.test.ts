@@ -188,7 +188,17 @@ console.log(JSON.stringify({ functions: types.filter((t: string) => t === "AWS::
     // The token function's asset is the prebuilt bundle plus the resolved config: it serves a
     // request as deployed (memory cache and a secrets file standing in for DynamoDB and AWS).
     const template = JSON.parse(readFileSync(join(dir, "cdk.out", "Storefront.template.json"), "utf8")) as {
-      Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+      Resources: Record<
+        string,
+        {
+          Type: string;
+          Properties: {
+            Description?: string;
+            Code?: { S3Key?: string };
+            Environment?: { Variables?: Record<string, unknown> };
+          };
+        }
+      >;
     };
     const tokenFunction = Object.values(template.Resources).find(
       (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Description).endsWith("token API"),
@@ -196,7 +206,7 @@ console.log(JSON.stringify({ functions: types.filter((t: string) => t === "AWS::
     const asset = join(
       dir,
       "cdk.out",
-      `asset.${String(tokenFunction?.Properties.Code.S3Key).replace(/\.zip$/, "")}`,
+      `asset.${String(tokenFunction?.Properties.Code?.S3Key).replace(/\.zip$/, "")}`,
     );
     writeFileSync(
       join(dir, "secrets.json"),
@@ -222,7 +232,7 @@ const context = { awsRequestId: "req-1", functionName: "token", getRemainingTime
 process.stdout.write("RESULT " + JSON.stringify(await handler(event, context)) + "\\n");
 `,
     );
-    const variables = tokenFunction?.Properties.Environment.Variables as Record<string, unknown>;
+    const variables = tokenFunction?.Properties.Environment?.Variables ?? {};
     const served = run(node24, ["invoke.mjs"], dir, {
       ...Object.fromEntries(Object.entries(variables).filter(([, v]) => typeof v === "string")),
       LAMBDA_TASK_ROOT: asset,
