@@ -159,6 +159,7 @@ export class Broker {
     secret: Secret,
     options: GetCredentialOptions,
   ): Promise<IssuedCredential> {
+    await scheme.ready?.();
     const policy = new ConnectionRefresh(
       {
         connection,

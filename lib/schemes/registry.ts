@@ -1,7 +1,8 @@
-import { oauth2ClientCredentialsScheme } from "./oauth2-client-credentials.ts";
+import { deferredScheme } from "./deferred-scheme.ts";
+import type { OAuth2ClientCredentialsConfig } from "./oauth2-client-credentials.schema.ts";
 import { signedJwtScheme } from "./signed-jwt.ts";
 import { staticScheme } from "./static.ts";
-import { tokenExchangeScheme } from "./token-exchange.ts";
+import type { TokenExchangeConfig } from "./token-exchange.schema.ts";
 
 /**
  * Every credential scheme the broker knows, at run time (no zod). A new scheme is a file and its
@@ -10,8 +11,12 @@ import { tokenExchangeScheme } from "./token-exchange.ts";
 export const SCHEMES = [
   staticScheme,
   signedJwtScheme,
-  oauth2ClientCredentialsScheme,
-  tokenExchangeScheme,
+  // Exchanged schemes: their code is read with the shared cache's chunk, never at init.
+  deferredScheme<"oauth2-client-credentials", OAuth2ClientCredentialsConfig>(
+    "oauth2-client-credentials",
+    (m) => m.oauth2ClientCredentialsScheme,
+  ),
+  deferredScheme<"token-exchange", TokenExchangeConfig>("token-exchange", (m) => m.tokenExchangeScheme),
 ] as const;
 
 export type SchemeName = (typeof SCHEMES)[number]["name"];

@@ -48,7 +48,10 @@ export interface ExchangingScheme {
    * supports it, otherwise (or when the refresh is rejected) performs a full exchange.
    */
   obtain(context: SchemeContext, current?: TokenSet): Promise<TokenSet>;
+  /** Renders a token's headers; a deferred scheme (./deferred-scheme.ts) only after `ready()`. */
   headers(tokens: TokenSet, secret: Secret): Record<string, string>;
+  /** Loads the scheme's code, when it is not read at init. */
+  ready?(): Promise<void>;
 }
 
 export type CredentialScheme = MintingScheme | ExchangingScheme;

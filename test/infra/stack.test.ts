@@ -563,7 +563,7 @@ describe("the deployed bundles", () => {
     },
   );
 
-  it("the token function's cold start reads neither the shared cache (DynamoDB, KMS), EventBridge nor the SDK's unused credential providers", () => {
+  it("the token function's cold start reads neither the shared cache (DynamoDB, KMS), the exchanged schemes, EventBridge nor the SDK's unused credential providers", () => {
     const { all, atInit, builtinsAtInit } = bundled("functions/token/handler.ts");
     const lazy = [
       "node_modules/@aws-sdk/client-dynamodb/",
@@ -578,6 +578,9 @@ describe("the deployed bundles", () => {
       "node_modules/jose/",
       // EventBridge: read by the first lifecycle event the process publishes.
       "node_modules/@aws-sdk/client-eventbridge/",
+      // The exchanged schemes: read with the shared cache, by an exchanged connection's first request.
+      "lib/schemes/oauth2-client-credentials.ts",
+      "lib/schemes/token-exchange.ts",
     ];
     for (const part of lazy) {
       expect(
