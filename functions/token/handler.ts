@@ -13,7 +13,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { brokerFromEnv } from "../../lib/runtime/broker-from-env.ts";
 import { type AuditNote, auditRecordOf } from "../../lib/audit/audit-record.ts";
-import { audited, type AuditSink, auditSink } from "../../lib/audit/audit-trail.ts";
+import { type AuditSink, auditSink } from "../../lib/audit/audit-trail.ts";
 import { ROUTES } from "../../lib/http/routes.ts";
 import { PROXIED_HEADER, PROXIED_VALUE } from "../../lib/proxy/proxy-rules.ts";
 import { type Settings, settingsFromEnv } from "../../lib/runtime/settings.ts";
@@ -28,13 +28,17 @@ export function createTokenHandler(
   const { allowAnonymous } = settings;
   const sink = options.audit ?? auditSink(settings.audit);
   const now = options.now ?? Date.now;
+  // Each audited request's note, by its event (middy hands the handler the same object).
+  const notes = new WeakMap<APIGatewayProxyEventV2, AuditNote>();
   const inner = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationId(logger))
     .use(cors(settings.corsOrigins, { policy: () => corsPolicyOf(getBroker()) }))
     .use(problemResponses())
-    .handler((event, context) => runWithDeadline(invocationDeadline(context), () => serve(event)));
+    .handler((event, context) =>
+      runWithDeadline(invocationDeadline(context), () => serve(event, notes.get(event))),
+    );
 
   /** Every request but the health check and preflights is one audit record, whatever its answer. */
   return async function tokenHandler(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> {
@@ -43,7 +47,8 @@ export function createTokenHandler(
     const note: AuditNote = {};
     let response: HttpResponse | undefined;
     try {
-      response = await audited(note, () => inner(event, context));
+      notes.set(event, note);
+      response = await inner(event, context);
       return response;
     } finally {
       const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
@@ -66,7 +71,7 @@ export function createTokenHandler(
     }
   };
 
-  async function serve(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+  async function serve(event: APIGatewayProxyEventV2, audit: AuditNote | undefined): Promise<HttpResponse> {
     const caller = callerOf(event, { allowAnonymous });
     const response = await handleApiRequest(getBroker(), {
       ...(caller ? { caller } : {}),
@@ -78,6 +83,7 @@ export function createTokenHandler(
       rawPath: event.rawPath,
       rawQuery: event.rawQueryString ?? "",
       ...(event.body !== undefined ? bodies(event.body, event.isBase64Encoded) : {}),
+      ...(audit ? { audit } : {}),
     });
     logger.info("request served", { routeKey: event.routeKey, status: response.statusCode });
     return response;

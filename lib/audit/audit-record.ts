@@ -54,8 +54,17 @@ export interface AuditRecord {
   };
 }
 
-/** What the routes learn while they decide, added to the request's record. */
+/**
+ * What the routes learn while they decide, added to the request's record. Handed down with the
+ * request (ApiRequest.audit, ProxyInput.audit): no async context, whose cost grows with every
+ * promise the request's AWS calls make.
+ */
 export type AuditNote = Pick<AuditRecord, "connection" | "credential" | "proxy">;
+
+/** Adds to a request's note (absent outside the token function: nothing to add to). */
+export function noteAudit(note: AuditNote | undefined, add: AuditNote): void {
+  if (note) Object.assign(note, add);
+}
 
 export function credentialNote(credential: IssuedCredential): NonNullable<AuditRecord["credential"]> {
   return {

@@ -15,8 +15,7 @@ import {
   UnsupportedMediaTypeError,
 } from "../errors.ts";
 import { proxyRequest } from "../proxy/proxy-request.ts";
-import { credentialNote } from "../audit/audit-record.ts";
-import { noteAudit } from "../audit/audit-trail.ts";
+import { type AuditNote, credentialNote, noteAudit } from "../audit/audit-record.ts";
 import { type HttpResponse, json } from "./responses.ts";
 import { allowedMethods, ROUTES, type RouteKey } from "./routes.ts";
 
@@ -35,6 +34,8 @@ export interface ApiRequest {
   rawQuery?: string;
   /** The body as bytes (binary-safe), for the proxy route. */
   rawBody?: Buffer;
+  /** The request's audit record in the making: the routes add what they decide. */
+  audit?: AuditNote;
 }
 
 export const MAX_BODY_BYTES = 4 * 1024;
@@ -90,7 +91,7 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   const name = request.pathParameters?.name ?? "";
   const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
-  noteAudit({ connection: name });
+  noteAudit(request.audit, { connection: name });
   if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
   const config = broker.connection(name);
   if (config?.delivery === "proxy") throw new ProxyOnlyError();
@@ -100,7 +101,7 @@ async function token(broker: Broker, request: ApiRequest): Promise<HttpResponse>
     name,
     rejectedTokenId === undefined ? {} : { rejectedTokenId, callerReported: true },
   );
-  noteAudit({ credential: credentialNote(credential) });
+  noteAudit(request.audit, { credential: credentialNote(credential) });
   const now = broker.now();
   return json(200, {
     connection: name,
@@ -116,7 +117,7 @@ async function proxy(broker: Broker, request: ApiRequest): Promise<HttpResponse>
   const name = request.pathParameters?.name ?? "";
   const caller = requireCaller(request);
   if (!CONNECTION_NAME.test(name) || !broker.has(name)) throw new ConnectionNotFoundError();
-  noteAudit({ connection: name });
+  noteAudit(request.audit, { connection: name });
   if (!isAllowed(broker.accessPolicy(name), caller)) throw new ConnectionAccessDeniedError();
   const rawPath = /^\/v1\/connections\/[^/]+\/proxy\/(.*)$/s.exec(request.rawPath ?? request.path)?.[1] ?? "";
   return proxyRequest(broker, {
@@ -126,6 +127,7 @@ async function proxy(broker: Broker, request: ApiRequest): Promise<HttpResponse>
     rawQuery: request.rawQuery ?? "",
     headers: request.headers,
     body: request.rawBody ?? Buffer.from(request.body ?? "", "utf8"),
+    ...(request.audit ? { audit: request.audit } : {}),
   });
 }
 

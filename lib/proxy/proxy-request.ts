@@ -14,8 +14,7 @@ import {
   PROXIED_VALUE,
   type ProxySettings,
 } from "./proxy-rules.ts";
-import { credentialNote } from "../audit/audit-record.ts";
-import { noteAudit } from "../audit/audit-trail.ts";
+import { type AuditNote, credentialNote, noteAudit } from "../audit/audit-record.ts";
 import { parseProxyTarget, type UpstreamTarget, upstreamTargetFor } from "./proxy-path.ts";
 
 export interface ProxyInput {
@@ -26,6 +25,8 @@ export interface ProxyInput {
   rawQuery: string;
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /** The request's audit record in the making: the rule, the upstream, the credential sent. */
+  audit?: AuditNote;
 }
 
 /**
@@ -40,7 +41,7 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
   if (!config || !settings || config.delivery === "headers") throw new ProxyNotEnabledError();
   const target = parseProxyTarget(input.rawPath, input.rawQuery);
   const rule = matchRule(settings, input.method, target.segments);
-  noteAudit({ proxy: { method: input.method, ...(rule >= 0 ? { rule } : {}) } });
+  noteAudit(input.audit, { proxy: { method: input.method, ...(rule >= 0 ? { rule } : {}) } });
   if (rule < 0) {
     throw new ProxyRequestNotAllowedError(
       `The connection's proxy rules do not allow ${input.method} on this path.`,
@@ -52,11 +53,11 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
     );
   }
   const upstream = upstreamTargetFor(settings.baseUrl, target);
-  noteAudit({ proxy: { method: input.method, rule, upstreamHost: upstream.origin.host } });
+  noteAudit(input.audit, { proxy: { method: input.method, rule, upstreamHost: upstream.origin.host } });
   const started = performance.now();
   let credential = await broker.getCredential(input.connection);
   // Noted before the call: a refusal after it (a timeout) still says which credential was sent.
-  noteAudit({ credential: credentialNote(credential) });
+  noteAudit(input.audit, { credential: credentialNote(credential) });
   let response = await send(settings, upstream, input, credential);
   let retried = false;
   if (response.status === 401 && credential.tokenId !== undefined) {
@@ -65,7 +66,7 @@ export async function proxyRequest(broker: Broker, input: ProxyInput): Promise<H
     response = await send(settings, upstream, input, credential);
     retried = true;
   }
-  noteAudit({
+  noteAudit(input.audit, {
     credential: credentialNote(credential),
     proxy: {
       method: input.method,
