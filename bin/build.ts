@@ -10,26 +10,15 @@
  * .packages/sizes.json.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildClientPackage } from "../client/build.ts";
+import { buildClientPackage, rewriteDeclarations } from "../client/build.ts";
 import { bundleFunction } from "../infra/bundling.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const out = join(root, ".packages");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 const npm = process.env.npm_execpath;
-
-/** Declarations keep the sources' `.ts` specifiers; a consumer resolves the emitted `.js`. */
-function rewriteDeclarations(dir: string): void {
-  for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
-    const file = join(dir, entry);
-    if (!file.endsWith(".d.ts") || !statSync(file).isFile()) continue;
-    const text = readFileSync(file, "utf8");
-    const fixed = text.replace(/((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g, "$1$2.js$3");
-    if (fixed !== text) writeFileSync(file, fixed);
-  }
-}
 
 function pack(dir: string): { file: string; size: number; unpackedSize: number; files: string[] } {
   const args = ["pack", "--json", "--pack-destination", out];

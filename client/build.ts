@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -64,9 +64,17 @@ export async function buildClientPackage(): Promise<{ file: string; bytes: numbe
       stdio: "inherit",
     },
   );
-  for (const file of ["broker-client.d.ts"]) {
-    const path = join(here, "dist", file);
-    writeFileSync(path, readFileSync(path, "utf8").replace(/(["'])\.\/openapi\.ts\1/g, '"./openapi.js"'));
-  }
+  rewriteDeclarations(join(here, "dist"));
   return built;
+}
+
+/** Declarations keep the sources' `.ts` specifiers; a consumer resolves the emitted `.js`. */
+export function rewriteDeclarations(dir: string): void {
+  for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    const file = join(dir, entry);
+    if (!file.endsWith(".d.ts") || !statSync(file).isFile()) continue;
+    const text = readFileSync(file, "utf8");
+    const fixed = text.replace(/((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g, "$1$2.js$3");
+    if (fixed !== text) writeFileSync(file, fixed);
+  }
 }

@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { Broker } from "../../lib/broker.ts";
-import { callerOf } from "../../lib/auth/gateway-authorizer.ts";
+import { callerOf, verifiedClaims } from "../../lib/auth/gateway-authorizer.ts";
 import { correlationId } from "../../lib/http/middleware/correlation-id.ts";
 import { cors, corsPolicy } from "../../lib/http/middleware/cors.ts";
 import { problemResponses } from "../../lib/http/middleware/problem-responses.ts";
@@ -51,8 +51,7 @@ export function createTokenHandler(
       response = await inner(event, context);
       return response;
     } finally {
-      const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
-        .authorizer?.jwt?.claims;
+      const claims = verifiedClaims(event);
       sink(
         auditRecordOf({
           route: event.routeKey,

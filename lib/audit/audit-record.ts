@@ -1,4 +1,5 @@
 import type { IssuedCredential } from "../broker.ts";
+import { ROUTES } from "../http/routes.ts";
 
 /**
  * One audit record per decision about a credential: issued, proxied call made, or refused, with
@@ -92,15 +93,13 @@ export interface AuditedExchange {
   now: number;
 }
 
-const LISTING = "GET /v1/connections";
-
 export function auditRecordOf(exchange: AuditedExchange): AuditRecord {
   const refused = !exchange.proxied && exchange.status >= 400;
   const decision: AuditDecision = exchange.proxied
     ? "proxied"
     : refused
       ? "refused"
-      : exchange.route === LISTING
+      : exchange.route === ROUTES.listConnections
         ? "listed"
         : "issued";
   const caller = callerOf(exchange);

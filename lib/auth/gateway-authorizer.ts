@@ -14,6 +14,11 @@ interface AuthorizerContext {
   [LOCAL_REJECTION]?: unknown;
 }
 
+/** The claims the authorizer verified, if it verified a caller token (the audit trail names the caller by them). */
+export function verifiedClaims(event: APIGatewayProxyEventV2): Record<string, unknown> | undefined {
+  return (event.requestContext as { authorizer?: AuthorizerContext }).authorizer?.jwt?.claims;
+}
+
 /**
  * The caller of a request, from what the authorizer verified: the JWT's claims and scopes; the
  * anonymous caller only with the local opt-in; undefined when there is none (the routes answer

@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { jsonLinesWriter } from "../observability/json-lines.ts";
 import { logger } from "../observability/logger.ts";
 
 /**
@@ -68,10 +68,8 @@ export interface TransitionStore {
 export function publisherFor(setting: EventsSetting): EventPublisher | undefined {
   if (setting.kind === "none") return undefined;
   if (setting.kind === "file") {
-    return {
-      publish: async (event) =>
-        appendFileSync(setting.path, `${JSON.stringify({ source: EVENT_SOURCE, ...event })}\n`),
-    };
+    const write = jsonLinesWriter(setting);
+    return { publish: async (event) => write({ source: EVENT_SOURCE, ...event }) };
   }
   return new EventBridgePublisher(setting.bus);
 }

@@ -32,6 +32,11 @@ export interface Settings {
 
 type Issue = { path: string; message: string };
 
+/** The `<rest>` of a `<prefix><rest>` setting (a non-empty rest), else undefined. */
+function afterPrefix(value: string, prefix: string): string | undefined {
+  return value.startsWith(prefix) && value.length > prefix.length ? value.slice(prefix.length) : undefined;
+}
+
 /** Reads and validates the settings; throws one ConfigError listing every bad variable. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const issues: Issue[] = [];
@@ -57,17 +62,18 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
   const secretsSetting = env.BROKER_SECRETS ?? "aws";
   let secrets: Settings["secrets"] = { kind: "aws" };
-  if (secretsSetting.startsWith("file:") && secretsSetting.length > 5) {
-    secrets = { kind: "file", path: secretsSetting.slice(5) };
-  } else if (secretsSetting !== "aws") bad("BROKER_SECRETS", 'expected "aws" or "file:<path>"');
+  const secretsFile = afterPrefix(secretsSetting, "file:");
+  if (secretsFile) secrets = { kind: "file", path: secretsFile };
+  else if (secretsSetting !== "aws") bad("BROKER_SECRETS", 'expected "aws" or "file:<path>"');
   const secretsMaxAgeMs = number("BROKER_SECRETS_MAX_AGE_SECONDS", 300, 0, 86_400, false) * 1000;
 
   const cacheSetting = env.BROKER_CACHE ?? "memory";
   const leaseMs = number("BROKER_LEASE_SECONDS", 25, 1, 900) * 1000;
   let cache: Settings["cache"] = { kind: "memory" };
-  if (cacheSetting.startsWith("dynamodb:") && cacheSetting.length > 9) {
+  const table = afterPrefix(cacheSetting, "dynamodb:");
+  if (table) {
     const key = sealingKey(env, bad);
-    if (key) cache = { kind: "dynamodb", table: cacheSetting.slice(9), leaseMs, sealingKey: key };
+    if (key) cache = { kind: "dynamodb", table, leaseMs, sealingKey: key };
   } else if (cacheSetting !== "memory") bad("BROKER_CACHE", 'expected "memory" or "dynamodb:<table>"');
 
   const corsOrigins = (env.BROKER_CORS_ORIGINS ?? "")
@@ -81,16 +87,16 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
   const auditSetting = env.BROKER_AUDIT ?? "stdout";
   let audit: AuditSetting = { kind: "stdout" };
-  if (auditSetting.startsWith("file:") && auditSetting.length > 5)
-    audit = { kind: "file", path: auditSetting.slice(5) };
+  const auditFile = afterPrefix(auditSetting, "file:");
+  if (auditFile) audit = { kind: "file", path: auditFile };
   else if (auditSetting !== "stdout") bad("BROKER_AUDIT", 'expected "stdout" or "file:<path>"');
 
   const eventsSetting = env.BROKER_EVENTS ?? "none";
   let publish: EventsSetting = { kind: "none" };
-  if (eventsSetting.startsWith("file:") && eventsSetting.length > 5)
-    publish = { kind: "file", path: eventsSetting.slice(5) };
-  else if (eventsSetting.startsWith("eventbridge:") && eventsSetting.length > 12)
-    publish = { kind: "eventbridge", bus: eventsSetting.slice(12) };
+  const eventsFile = afterPrefix(eventsSetting, "file:");
+  const bus = afterPrefix(eventsSetting, "eventbridge:");
+  if (eventsFile) publish = { kind: "file", path: eventsFile };
+  else if (bus) publish = { kind: "eventbridge", bus };
   else if (eventsSetting !== "none")
     bad("BROKER_EVENTS", 'expected "none", "eventbridge:<bus name or ARN>" or "file:<path>"');
   const expiryWarningMs = number("BROKER_EXPIRY_WARNING_DAYS", 30, 1, 365) * 86_400_000;
